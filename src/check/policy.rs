@@ -1,0 +1,305 @@
+//! The checked policy: every name resolved to an index, every literal
+//! converted to the type it is compared with. Everything after the checker
+//! (analysis, compile, eval, SQL) reads this, never the syntax tree.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+pub use crate::syntax::{CmpOp, Span, TextOp};
+
+pub type FieldId = usize;
+pub type StageId = usize;
+pub type CriterionId = usize;
+pub type ScoreId = usize;
+pub type RuleId = usize;
+
+/// Where something was written: a file of the policy and a span in it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct Loc {
+    pub file: u32,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Policy {
+    /// Files the policy was read from; index 0 is the policy file itself.
+    pub files: Vec<PathBuf>,
+    pub fields: Vec<Field>,
+    /// In ascending order: index is rank.
+    pub stages: Vec<Stage>,
+    pub otherwise: Option<StageId>,
+    pub criteria: Vec<Criterion>,
+    pub scores: Vec<Score>,
+    /// Every score after the scores it depends on.
+    pub score_order: Vec<ScoreId>,
+    /// In policy order (imported files first); see `decides_over`.
+    pub rules: Vec<Rule>,
+    /// Tests written in the policy file itself (not in its imports).
+    pub tests: Vec<Test>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum FieldType {
+    Bool,
+    Integer,
+    Number,
+    Money,
+    String,
+    Date,
+    List,
+    Enum(Vec<String>),
+}
+
+impl FieldType {
+    pub fn describe(&self) -> &'static str {
+        match self {
+            FieldType::Bool => "bool",
+            FieldType::Integer => "integer",
+            FieldType::Number => "number",
+            FieldType::Money => "money",
+            FieldType::String => "string",
+            FieldType::Date => "date",
+            FieldType::List => "list",
+            FieldType::Enum(_) => "enum",
+        }
+    }
+    pub fn is_numeric(&self) -> bool {
+        matches!(self, FieldType::Integer | FieldType::Number | FieldType::Money)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Field {
+    pub name: String,
+    pub loc: Loc,
+    pub ty: FieldType,
+    /// Declared `optional`: a missing value is normal and reads as missing.
+    pub optional: bool,
+    pub key: bool,
+    /// The column (CSV header or JSON key) the value comes from.
+    pub column: String,
+    /// Raw values that mean "missing", besides the empty string.
+    pub missing: Vec<String>,
+    pub true_values: Vec<String>,
+    pub false_values: Vec<String>,
+    pub separator: String,
+    /// What a missing value reads as; a field with a default is never missing.
+    pub default: Option<Value>,
+}
+
+impl Field {
+    /// Whether a lead can reach evaluation with this field missing.
+    pub fn can_be_missing(&self) -> bool {
+        self.optional && self.default.is_none()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Stage {
+    pub name: String,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Criterion {
+    pub name: String,
+    pub loc: Loc,
+    pub expr: Expr,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Score {
+    pub name: String,
+    pub loc: Loc,
+    pub lines: Vec<PointLine>,
+    /// The total never exceeds this.
+    pub cap: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PointLine {
+    pub points: f64,
+    /// `per FIELD`: points times the field's value (0 when missing).
+    pub per: Option<FieldId>,
+    /// Bound on the line's contribution, in either direction.
+    pub cap: Option<f64>,
+    /// The line counts only when this holds (is true, not unknown).
+    pub when: Option<Expr>,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Rule {
+    pub label: Option<String>,
+    pub loc: Loc,
+    pub expr: Expr,
+    pub stage: StageId,
+    pub reason: Option<String>,
+    /// Rules whose overlap with this one the author has reviewed.
+    pub overrides: Vec<RuleId>,
+    /// 1-based line in its file, for naming unlabelled rules.
+    pub line: u32,
+}
+
+impl Rule {
+    pub fn display_name(&self) -> String {
+        match &self.label {
+            Some(label) => label.clone(),
+            None => format!("line {}", self.line),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Test {
+    pub name: String,
+    pub loc: Loc,
+    pub lead: Vec<(FieldId, Value)>,
+    /// `Some(None)` is `expect no stage`.
+    pub expect_stage: Option<Option<StageId>>,
+    pub expect_scores: Vec<(ScoreId, f64)>,
+    pub expect_rule: Option<RuleId>,
+    /// Evaluation date for the test; the run's date when absent.
+    pub as_of: Option<i32>,
+}
+
+/// A value of a field, a literal, or a score.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    Bool(bool),
+    /// Integer, number, money and scores are compared as numbers.
+    Num(f64),
+    Str(String),
+    /// Index into the field's enum values.
+    Enum(u32),
+    /// Days since 1970-01-01.
+    Date(i32),
+    List(Vec<String>),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum Term {
+    Field(FieldId),
+    Score(ScoreId),
+    Const(Value),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum ExprKind {
+    Const(bool),
+    Known(FieldId),
+    Unknown(FieldId),
+    BoolField(FieldId),
+    Criterion(CriterionId),
+    Cmp {
+        lhs: Term,
+        op: CmpOp,
+        rhs: Term,
+        ignore_case: bool,
+    },
+    In {
+        lhs: Term,
+        values: Vec<Value>,
+        ignore_case: bool,
+    },
+    /// `contains` on a list field tests membership; otherwise substring tests.
+    Text {
+        field: FieldId,
+        op: TextOp,
+        value: String,
+        ignore_case: bool,
+    },
+    /// The date is at most this many days from the evaluation date.
+    Within {
+        field: FieldId,
+        days: u32,
+    },
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Not(Box<Expr>),
+    AtLeast {
+        n: u32,
+        items: Vec<Expr>,
+    },
+}
+
+impl Policy {
+    pub fn field_by_name(&self, name: &str) -> Option<FieldId> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+    pub fn stage_by_name(&self, name: &str) -> Option<StageId> {
+        self.stages.iter().position(|s| s.name == name)
+    }
+    pub fn score_by_name(&self, name: &str) -> Option<ScoreId> {
+        self.scores.iter().position(|s| s.name == name)
+    }
+    /// Whether rule `a` decides over rule `b` when both match: the higher
+    /// stage wins; between rules of one stage, the earlier one in the policy.
+    pub fn decides_over(&self, a: RuleId, b: RuleId) -> bool {
+        let (ra, rb) = (&self.rules[a], &self.rules[b]);
+        ra.stage > rb.stage || (ra.stage == rb.stage && a < b)
+    }
+    /// Rules in the order they are tried: first match decides.
+    pub fn rules_by_precedence(&self) -> Vec<RuleId> {
+        let mut order: Vec<RuleId> = (0..self.rules.len()).collect();
+        order.sort_by_key(|&r| (std::cmp::Reverse(self.rules[r].stage), r));
+        order
+    }
+    pub fn path(&self, loc: Loc) -> &std::path::Path {
+        &self.files[loc.file as usize]
+    }
+    /// Render a value for people: enum values by name, dates as ISO.
+    pub fn show_value(&self, field: Option<FieldId>, value: &Value) -> String {
+        match value {
+            Value::Bool(b) => b.to_string(),
+            Value::Num(n) => format_number(*n),
+            Value::Str(s) => crate::syntax::escape(s),
+            Value::Enum(i) => match field.map(|f| &self.fields[f].ty) {
+                Some(FieldType::Enum(values)) => values.get(*i as usize).cloned().unwrap_or_default(),
+                _ => format!("#{i}"),
+            },
+            Value::Date(d) => date_to_string(*d),
+            Value::List(items) => {
+                let items: Vec<String> = items.iter().map(|s| crate::syntax::escape(s)).collect();
+                format!("[{}]", items.join(", "))
+            }
+        }
+    }
+}
+
+/// Numbers print without a trailing `.0` when whole.
+pub fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        let s = format!("{n:.6}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+const UNIX_EPOCH_FROM_CE: i32 = 719_163;
+
+pub fn date_from_ymd(text: &str) -> Option<i32> {
+    use chrono::Datelike;
+    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    Some(date.num_days_from_ce() - UNIX_EPOCH_FROM_CE)
+}
+
+pub fn date_to_string(days: i32) -> String {
+    chrono::NaiveDate::from_num_days_from_ce_opt(days + UNIX_EPOCH_FROM_CE)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| format!("day {days}"))
+}
+
+pub fn today() -> i32 {
+    use chrono::Datelike;
+    chrono::Local::now().date_naive().num_days_from_ce() - UNIX_EPOCH_FROM_CE
+}

@@ -1,0 +1,48 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::{Format, collect_policy_files, print_diagnostics};
+use crate::db::{self, Database, Db};
+use crate::diagnostic::Severity;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Policy files or directories (searched recursively for .qual files).
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Exit with status 1 on warnings too.
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
+pub fn run(args: Args) -> Result<ExitCode, String> {
+    let files = collect_policy_files(&args.paths)?;
+    let db = Database::default();
+    let mut all = Vec::new();
+    for path in &files {
+        let file = db.load(path).ok_or_else(|| format!("{}: cannot read file", path.display()))?;
+        all.extend(db::checked(&db, file).diagnostics.iter().cloned());
+    }
+    let errors = all.iter().filter(|d| d.severity == Severity::Error).count();
+    let warnings = all.len() - errors;
+    print_diagnostics(&db, &all, args.format);
+    if args.format == Format::Human {
+        eprintln!(
+            "checked {} file{}: {} error{}, {} warning{}",
+            files.len(),
+            plural(files.len()),
+            errors,
+            plural(errors),
+            warnings,
+            plural(warnings)
+        );
+    }
+    let failed = errors > 0 || (args.deny_warnings && warnings > 0);
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+pub(crate) fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

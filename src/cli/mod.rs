@@ -1,0 +1,129 @@
+//! The `qualify` command line. Each subcommand is a thin layer over the
+//! database queries and the evaluator; exit codes: 0 ok, 1 findings or
+//! failures, 2 usage or I/O errors.
+
+mod check;
+mod fmt;
+mod init;
+mod test;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::db::{self, Database};
+use crate::diagnostic::Diagnostic;
+
+#[derive(Parser)]
+#[command(
+    name = "qualify",
+    version,
+    about = "Check, test and run lead qualification policies (.qual files)",
+    after_help = "Examples:\n  qualify check examples/\n  qualify test examples/\n  qualify fmt --check policies/\n  qualify init my-policy --template bant"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check policies for syntax, name and type errors and policy problems.
+    #[command(after_help = "Examples:\n  qualify check policy.qual\n  qualify check examples/ --format github\n  qualify check . --deny-warnings --format sarif > qualify.sarif\n\nExit status: 0 clean, 1 errors (or warnings with --deny-warnings), 2 usage error.")]
+    Check(check::Args),
+    /// Rewrite policies in the canonical layout.
+    #[command(after_help = "Examples:\n  qualify fmt policy.qual\n  qualify fmt --check examples/\n\nWith --check nothing is written; exit status 1 names the files that would change.")]
+    Fmt(fmt::Args),
+    /// Run the `test` blocks of policies.
+    #[command(after_help = "Examples:\n  qualify test examples/\n  qualify test policy.qual --as-of 2026-06-30\n\nExit status: 0 when every test passes, 1 otherwise.")]
+    Test(test::Args),
+    /// Create a working policy folder: schema, policy, tests, sample leads, CI workflow.
+    #[command(after_help = "Examples:\n  qualify init my-policy\n  qualify init enterprise --template meddpicc")]
+    Init(init::Args),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Github,
+    Sarif,
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() { 2 } else { 0 };
+            let _ = err.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Fmt(args) => fmt::run(args),
+        Command::Test(args) => test::run(args),
+        Command::Init(args) => init::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `.qual` files named on the command line, directories searched recursively.
+pub(crate) fn collect_policy_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let paths: Vec<PathBuf> = if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths.to_vec()
+    };
+    let mut files = Vec::new();
+    for path in &paths {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = walkdir::WalkDir::new(path)
+                .into_iter()
+                .filter_entry(|e| {
+                    let name = e.file_name().to_string_lossy();
+                    e.depth() == 0 || !(name.starts_with('.') || name == "target" || name == "node_modules")
+                })
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "qual"))
+                .map(|e| db::normalize(e.path()))
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else if path.is_file() {
+            files.push(db::normalize(path));
+        } else {
+            return Err(format!("{}: no such file or directory", path.display()));
+        }
+    }
+    Ok(files)
+}
+
+pub(crate) fn read_file_for(db: &Database) -> impl Fn(&Path) -> Option<String> + '_ {
+    move |path: &Path| {
+        db.file(path)
+            .map(|f| f.text(db).clone())
+            .or_else(|| std::fs::read_to_string(path).ok())
+    }
+}
+
+pub(crate) fn print_diagnostics(db: &Database, diags: &[Diagnostic], format: Format) {
+    let read = read_file_for(db);
+    match format {
+        Format::Human => {
+            let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            eprint!("{}", crate::render::human(diags, &read, color));
+        }
+        Format::Json => println!("{}", crate::render::json(diags, &read)),
+        Format::Github => print!("{}", crate::render::github(diags, &read)),
+        Format::Sarif => println!("{}", crate::render::sarif(diags, &read)),
+    }
+}

@@ -1,0 +1,195 @@
+//! The salsa database: source text in, checked policies and diagnostics out.
+//! The CLI and the language server both go through these queries.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::check::{self, Checked, Unit};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::syntax::{self, ItemKind, Parsed};
+
+#[salsa::input(debug)]
+pub struct SourceFile {
+    #[returns(ref)]
+    pub path: PathBuf,
+    #[returns(ref)]
+    pub text: String,
+}
+
+#[salsa::db]
+pub trait Db: salsa::Database {
+    /// The file at `path`, read from disk on first use (or set by the editor).
+    fn load(&self, path: &Path) -> Option<SourceFile>;
+}
+
+#[salsa::db]
+#[derive(Clone, Default)]
+pub struct Database {
+    storage: salsa::Storage<Self>,
+    files: Arc<Mutex<HashMap<PathBuf, SourceFile>>>,
+}
+
+#[salsa::db]
+impl salsa::Database for Database {}
+
+#[salsa::db]
+impl Db for Database {
+    fn load(&self, path: &Path) -> Option<SourceFile> {
+        let key = file_key(path);
+        if let Some(file) = self.files.lock().unwrap().get(&key) {
+            return Some(*file);
+        }
+        let text = std::fs::read_to_string(path).ok()?;
+        let file = SourceFile::new(self, normalize(path), text);
+        self.files.lock().unwrap().insert(key, file);
+        Some(file)
+    }
+}
+
+impl Database {
+    /// Set (or replace) a file's text, as the editor does on every change.
+    pub fn set_file(&mut self, path: &Path, text: String) -> SourceFile {
+        use salsa::Setter;
+        let key = file_key(path);
+        let existing = self.files.lock().unwrap().get(&key).copied();
+        match existing {
+            Some(file) => {
+                if file.text(self) != &text {
+                    file.set_text(self).to(text);
+                }
+                file
+            }
+            None => {
+                let file = SourceFile::new(self, normalize(path), text);
+                self.files.lock().unwrap().insert(key, file);
+                file
+            }
+        }
+    }
+
+    pub fn file(&self, path: &Path) -> Option<SourceFile> {
+        self.files.lock().unwrap().get(&file_key(path)).copied()
+    }
+}
+
+/// Files are identified by their canonical path when they exist.
+fn file_key(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| normalize(path))
+}
+
+/// `a/b/../c` → `a/c`, without touching the file system.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn parse(db: &dyn Db, file: SourceFile) -> Parsed {
+    syntax::parse(file.path(db), file.text(db))
+}
+
+/// The policy a file defines, with its imports, checked.
+#[salsa::tracked(returns(ref))]
+pub fn checked(db: &dyn Db, file: SourceFile) -> Checked {
+    let mut order: Vec<(SourceFile, Option<syntax::Span>)> = Vec::new();
+    let mut seen: HashSet<PathBuf> = HashSet::new();
+    let mut import_errors: Vec<Diagnostic> = Vec::new();
+    collect_imports(db, file, None, &mut seen, &mut order, &mut import_errors);
+    let units: Vec<Unit> = order
+        .iter()
+        .map(|(f, at)| Unit {
+            path: f.path(db).clone(),
+            text: f.text(db),
+            module: &parse(db, *f).file,
+            imported_at: *at,
+        })
+        .collect();
+    let mut result = check::check(&units);
+    let root_path = file.path(db).clone();
+    let mut diagnostics = parse(db, file).diagnostics.clone();
+    // Syntax and import errors in imported files count against the import.
+    for (f, at) in &order {
+        let Some(at) = at else { continue };
+        let errors: Vec<&Diagnostic> = parse(db, *f)
+            .diagnostics
+            .iter()
+            .chain(import_errors.iter().filter(|d| &d.file == f.path(db)))
+            .collect();
+        if let Some(first) = errors.first() {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::ImportHasErrors,
+                    root_path.clone(),
+                    *at,
+                    format!(
+                        "`{}` has {} error{}: {}",
+                        f.path(db).display(),
+                        errors.len(),
+                        if errors.len() == 1 { "" } else { "s" },
+                        first.message
+                    ),
+                )
+                .related(first.file.clone(), first.span, first.message.clone())
+                .help(format!("run `qualify check {}` to see them all", f.path(db).display())),
+            );
+        }
+    }
+    diagnostics.extend(import_errors.into_iter().filter(|d| d.file == root_path));
+    diagnostics.append(&mut result.diagnostics);
+    diagnostics.sort_by_key(|d| (d.span.start, d.code));
+    diagnostics.dedup();
+    result.diagnostics = diagnostics;
+    result
+}
+
+/// Depth-first over imports, so a file comes after everything it imports.
+fn collect_imports(
+    db: &dyn Db,
+    file: SourceFile,
+    imported_at: Option<syntax::Span>,
+    seen: &mut HashSet<PathBuf>,
+    order: &mut Vec<(SourceFile, Option<syntax::Span>)>,
+    errors: &mut Vec<Diagnostic>,
+) {
+    if !seen.insert(file_key(file.path(db))) {
+        return;
+    }
+    let dir = file.path(db).parent().map(Path::to_path_buf).unwrap_or_default();
+    for item in &parse(db, file).file.items {
+        let ItemKind::Import(target) = &item.kind else { continue };
+        let path = normalize(&dir.join(&target.value));
+        match db.load(&path) {
+            Some(imported) => {
+                // Errors inside an import are blamed on the policy's own import line.
+                let at = imported_at.or(Some(item.span));
+                collect_imports(db, imported, at, seen, order, errors);
+            }
+            None => errors.push(
+                Diagnostic::new(
+                    Code::ImportNotFound,
+                    file.path(db).clone(),
+                    target.span,
+                    format!("cannot read `{}`", path.display()),
+                )
+                .label("imported here")
+                .help("import paths are relative to the importing file's folder"),
+            ),
+        }
+    }
+    order.push((file, imported_at));
+}

@@ -1,0 +1,155 @@
+//! The one diagnostic type every layer produces and every front end renders.
+//!
+//! Codes are stable: once published, a code keeps its meaning. The catalogue
+//! in `docs/diagnostics.md` lists each with an example and the fix; a test
+//! keeps the two in step.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::syntax::Span;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+macro_rules! codes {
+    ($($variant:ident = $code:literal, $severity:ident, $summary:literal;)*) => {
+        /// Every diagnostic code Qualify can emit.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        pub enum Code { $($variant),* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $code),* }
+            }
+            pub fn severity(self) -> Severity {
+                match self { $(Code::$variant => Severity::$severity),* }
+            }
+            /// One line saying what the code is about, for the catalogue and SARIF.
+            pub fn summary(self) -> &'static str {
+                match self { $(Code::$variant => $summary),* }
+            }
+        }
+    };
+}
+
+codes! {
+    Syntax = "Q0001", Error, "the text does not follow the grammar";
+    TooDeep = "Q0002", Error, "parentheses or braces nested too deeply";
+    ImportNotFound = "Q0003", Error, "an imported file cannot be read";
+    ImportHasErrors = "Q0004", Error, "an imported file has errors of its own";
+    UnknownName = "Q0101", Error, "a name that is not a field, criterion or score";
+    UnknownStage = "Q0102", Error, "a stage that the `stages` line does not declare";
+    UnknownEnumValue = "Q0103", Error, "a value that is not in the field's enum";
+    DuplicateDefinition = "Q0104", Error, "two definitions with the same name";
+    CyclicCriterion = "Q0105", Error, "criteria that are defined in terms of each other";
+    CyclicScore = "Q0106", Error, "a score that depends on itself";
+    TypeMismatch = "Q0107", Error, "a comparison between values of different types";
+    AtLeastTooLarge = "Q0108", Error, "`at least N of` with N larger than its list, or zero";
+    NotACondition = "Q0109", Error, "a value used where a yes/no condition is needed";
+    OperatorNotForType = "Q0110", Error, "an operator that does not apply to the field's type";
+    UnknownTestField = "Q0111", Error, "a test lead sets a field the schema lacks";
+    TestValueType = "Q0112", Error, "a test lead value of the wrong type";
+    NoStages = "Q0113", Error, "rules without a `stages` declaration";
+    DuplicateStage = "Q0114", Error, "a stage listed twice";
+    OptionNotForType = "Q0115", Error, "a field option that does not fit the field's type";
+    UnknownScore = "Q0116", Error, "a test expects a score that is not defined";
+    UnknownRule = "Q0117", Error, "a name that is not a named rule";
+    DuplicateColumn = "Q0118", Error, "two fields read the same column";
+    KnownOnNonField = "Q0119", Error, "`known`/`unknown` on something that is never missing";
+    MultipleOtherwise = "Q0120", Error, "more than one `otherwise` line";
+    EmptyTest = "Q0121", Error, "a test without a lead or without an expectation";
+    InvalidLiteral = "Q0122", Error, "a literal that is not a valid value";
+    UncheckedOptional = "Q0201", Warning, "a rule relies on an optional field without saying what happens when it is missing";
+    UnusedDefinition = "Q0202", Warning, "a criterion or score that nothing uses";
+}
+
+/// A secondary location: the other rule of a conflict, the earlier definition.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Related {
+    pub file: PathBuf,
+    pub span: Span,
+    pub message: String,
+}
+
+/// A machine-applicable edit (a did-you-mean), used by the editor's quick fix.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Fix {
+    pub span: Span,
+    pub replacement: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub file: PathBuf,
+    pub span: Span,
+    pub message: String,
+    /// Short text under the caret.
+    pub label: Option<String>,
+    pub help: Option<String>,
+    pub related: Vec<Related>,
+    pub fix: Option<Fix>,
+}
+
+impl Diagnostic {
+    pub fn new(code: Code, file: impl Into<PathBuf>, span: Span, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            severity: code.severity(),
+            file: file.into(),
+            span,
+            message: message.into(),
+            label: None,
+            help: None,
+            related: Vec::new(),
+            fix: None,
+        }
+    }
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+    pub fn related(mut self, file: impl Into<PathBuf>, span: Span, message: impl Into<String>) -> Self {
+        self.related.push(Related {
+            file: file.into(),
+            span,
+            message: message.into(),
+        });
+        self
+    }
+    pub fn fix(mut self, span: Span, replacement: impl Into<String>) -> Self {
+        self.fix = Some(Fix {
+            span,
+            replacement: replacement.into(),
+        });
+        self
+    }
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// The closest candidate to `wanted`, if it is close enough to be a likely typo.
+pub fn did_you_mean<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let wanted_lower = wanted.to_lowercase();
+    let mut best: Option<(f64, &str)> = None;
+    for candidate in candidates {
+        let score = strsim::jaro_winkler(&wanted_lower, &candidate.to_lowercase());
+        if score > best.map_or(0.0, |b| b.0) {
+            best = Some((score, candidate));
+        }
+    }
+    best.filter(|(score, _)| *score >= 0.8).map(|(_, c)| c)
+}

@@ -1,0 +1,188 @@
+//! The reference interpreter: walks the checked policy directly, written for
+//! obviousness rather than speed. The compiled evaluator must agree with it.
+
+use super::*;
+
+struct Ctx<'a> {
+    policy: &'a Policy,
+    lead: &'a [Option<Value>],
+    as_of: i32,
+    scores: Vec<Option<f64>>,
+    criteria: Vec<Option<Truth>>,
+}
+
+pub fn evaluate(policy: &Policy, lead: &[Option<Value>], as_of: i32) -> Outcome {
+    let mut ctx = Ctx {
+        policy,
+        lead,
+        as_of,
+        scores: vec![None; policy.scores.len()],
+        criteria: vec![None; policy.criteria.len()],
+    };
+    for &s in &policy.score_order {
+        ctx.score(s);
+    }
+    let scores: Vec<f64> = (0..policy.scores.len()).map(|s| ctx.score(s)).collect();
+    for rule in policy.rules_by_precedence() {
+        if ctx.expr(&policy.rules[rule].expr).is_true() {
+            return Outcome {
+                stage: Some(policy.rules[rule].stage),
+                rule: Some(rule),
+                scores,
+            };
+        }
+    }
+    Outcome {
+        stage: policy.otherwise,
+        rule: None,
+        scores,
+    }
+}
+
+/// Evaluate one condition of the policy for a lead (used by explanations).
+pub fn truth_of(policy: &Policy, lead: &[Option<Value>], as_of: i32, expr: &Expr) -> Truth {
+    let mut ctx = Ctx {
+        policy,
+        lead,
+        as_of,
+        scores: vec![None; policy.scores.len()],
+        criteria: vec![None; policy.criteria.len()],
+    };
+    ctx.expr(expr)
+}
+
+impl Ctx<'_> {
+    fn score(&mut self, s: ScoreId) -> f64 {
+        if let Some(v) = self.scores[s] {
+            return v;
+        }
+        // Guards against a cycle the checker reported but could not cut.
+        self.scores[s] = Some(0.0);
+        let score = &self.policy.scores[s];
+        let mut total = 0.0;
+        for line in &score.lines {
+            let holds = match &line.when {
+                Some(w) => self.expr(w).is_true(),
+                None => true,
+            };
+            let per = line.per.and_then(|f| match &self.lead[f] {
+                Some(Value::Num(n)) => Some(*n),
+                _ => None,
+            });
+            total += line_points(line, holds, per);
+        }
+        let total = cap_total(score, total);
+        self.scores[s] = Some(total);
+        total
+    }
+
+    fn term(&mut self, t: &Term) -> Option<Value> {
+        match t {
+            Term::Field(f) => self.lead[*f].clone(),
+            Term::Score(s) => Some(Value::Num(self.score(*s))),
+            Term::Const(v) => Some(v.clone()),
+        }
+    }
+
+    fn expr(&mut self, e: &Expr) -> Truth {
+        match &e.kind {
+            ExprKind::Const(b) => Truth::from_bool(*b),
+            ExprKind::Known(f) => Truth::from_bool(self.lead[*f].is_some()),
+            ExprKind::Unknown(f) => Truth::from_bool(self.lead[*f].is_none()),
+            ExprKind::BoolField(f) => match &self.lead[*f] {
+                Some(Value::Bool(b)) => Truth::from_bool(*b),
+                _ => Truth::Unknown,
+            },
+            ExprKind::Criterion(c) => {
+                if let Some(t) = self.criteria[*c] {
+                    return t;
+                }
+                self.criteria[*c] = Some(Truth::Unknown);
+                let t = self.expr(&self.policy.criteria[*c].expr);
+                self.criteria[*c] = Some(t);
+                t
+            }
+            ExprKind::Cmp {
+                lhs,
+                op,
+                rhs,
+                ignore_case,
+            } => match (self.term(lhs), self.term(rhs)) {
+                (Some(a), Some(b)) => compare(&a, *op, &b, *ignore_case).map_or(Truth::Unknown, Truth::from_bool),
+                _ => Truth::Unknown,
+            },
+            ExprKind::In {
+                lhs,
+                values,
+                ignore_case,
+            } => match self.term(lhs) {
+                Some(v) => Truth::from_bool(
+                    values
+                        .iter()
+                        .any(|x| compare(&v, CmpOp::Eq, x, *ignore_case) == Some(true)),
+                ),
+                None => Truth::Unknown,
+            },
+            ExprKind::Text {
+                field,
+                op,
+                value,
+                ignore_case,
+            } => match &self.lead[*field] {
+                Some(Value::Str(s)) => Truth::from_bool(text_test(s, *op, value, *ignore_case)),
+                Some(Value::List(items)) => Truth::from_bool(items.iter().any(|item| {
+                    if *ignore_case {
+                        item.to_lowercase() == value.to_lowercase()
+                    } else {
+                        item == value
+                    }
+                })),
+                _ => Truth::Unknown,
+            },
+            ExprKind::Within { field, days } => match &self.lead[*field] {
+                Some(Value::Date(d)) => Truth::from_bool((*d as i64 - self.as_of as i64).abs() <= *days as i64),
+                _ => Truth::Unknown,
+            },
+            ExprKind::And(items) => {
+                let mut result = Truth::True;
+                for item in items {
+                    match self.expr(item) {
+                        Truth::False => return Truth::False,
+                        Truth::Unknown => result = Truth::Unknown,
+                        Truth::True => {}
+                    }
+                }
+                result
+            }
+            ExprKind::Or(items) => {
+                let mut result = Truth::False;
+                for item in items {
+                    match self.expr(item) {
+                        Truth::True => return Truth::True,
+                        Truth::Unknown => result = Truth::Unknown,
+                        Truth::False => {}
+                    }
+                }
+                result
+            }
+            ExprKind::Not(inner) => self.expr(inner).not(),
+            ExprKind::AtLeast { n, items } => {
+                let (mut yes, mut maybe) = (0u32, 0u32);
+                for item in items {
+                    match self.expr(item) {
+                        Truth::True => yes += 1,
+                        Truth::Unknown => maybe += 1,
+                        Truth::False => {}
+                    }
+                }
+                if yes >= *n {
+                    Truth::True
+                } else if yes + maybe >= *n {
+                    Truth::Unknown
+                } else {
+                    Truth::False
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Qualify: a language, compiler and language server for lead qualification
+//! policies. See `docs/architecture.md` for the map of the layers.
+
+pub mod check;
+pub mod cli;
+pub mod db;
+pub mod diagnostic;
+pub mod eval;
+pub mod line_index;
+pub mod render;
+pub mod syntax;

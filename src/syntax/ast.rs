@@ -1,0 +1,345 @@
+//! The syntax tree of one `.qual` file, as written: names are not resolved
+//! and types are not checked. Every node carries the byte span it came from.
+
+use serde::Serialize;
+
+/// A byte range in one source file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+    pub fn len(self) -> usize {
+        (self.end - self.start) as usize
+    }
+    pub fn is_empty(self) -> bool {
+        self.start == self.end
+    }
+    pub fn cover(self, other: Span) -> Span {
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+    pub fn contains(self, offset: usize) -> bool {
+        (self.start as usize) <= offset && offset <= (self.end as usize)
+    }
+}
+
+/// A possibly multi-word name, normalised to single spaces: `demo requested`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Name {
+    pub text: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct StringLit {
+    pub value: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Module {
+    pub items: Vec<Item>,
+    pub comments: Vec<Comment>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Comment {
+    /// Text after the `#`, untrimmed.
+    pub text: String,
+    pub span: Span,
+    /// True when code precedes the comment on its line.
+    pub trailing: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Item {
+    pub kind: ItemKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum ItemKind {
+    Import(StringLit),
+    Field(FieldDecl),
+    Stages(Vec<Name>),
+    Otherwise(Name),
+    Criterion(CriterionDecl),
+    Score(ScoreDecl),
+    Rule(RuleDecl),
+    Test(TestDecl),
+    /// A line that did not parse; the diagnostic is produced alongside.
+    Error,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum ScalarType {
+    Bool,
+    Integer,
+    Number,
+    Money,
+    String,
+    Date,
+}
+
+impl ScalarType {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            ScalarType::Bool => "bool",
+            ScalarType::Integer => "integer",
+            ScalarType::Number => "number",
+            ScalarType::Money => "money",
+            ScalarType::String => "string",
+            ScalarType::Date => "date",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum TypeExpr {
+    Scalar(ScalarType),
+    List,
+    Enum(Vec<StringLit>),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FieldDecl {
+    pub name: Name,
+    pub ty: TypeExpr,
+    pub ty_span: Span,
+    pub optional: bool,
+    pub key: bool,
+    pub column: Option<StringLit>,
+    pub missing: Vec<StringLit>,
+    pub true_values: Vec<StringLit>,
+    pub false_values: Vec<StringLit>,
+    pub separator: Option<StringLit>,
+    /// The value a missing cell reads as.
+    pub default: Option<Literal>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CriterionDecl {
+    pub name: Name,
+    pub condition: Cond,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScoreDecl {
+    pub name: Name,
+    pub entries: Vec<ScoreEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum ScoreEntry {
+    Points(PointLine),
+    Cap { value: NumberLit, span: Span },
+    Error { span: Span },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PointLine {
+    pub points: NumberLit,
+    pub kind: PointKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum PointKind {
+    When(Cond),
+    Per {
+        field: Name,
+        cap: Option<NumberLit>,
+        when: Option<Cond>,
+    },
+}
+
+/// A number as written (the text is kept so the formatter reprints it).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NumberLit {
+    pub value: f64,
+    pub text: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RuleDecl {
+    pub label: Option<Name>,
+    pub condition: Cond,
+    pub stage: Name,
+    pub reason: Option<StringLit>,
+    pub overrides: Vec<Name>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TestDecl {
+    pub name: StringLit,
+    pub entries: Vec<TestEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum TestEntry {
+    Lead {
+        values: Vec<LeadValue>,
+        span: Span,
+    },
+    ExpectStage(Name),
+    ExpectNoStage {
+        span: Span,
+    },
+    ExpectScore {
+        score: Name,
+        value: NumberLit,
+        span: Span,
+    },
+    ExpectRule(Name),
+    /// The evaluation date for `within` tests.
+    AsOf(Literal),
+    Error {
+        span: Span,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LeadValue {
+    pub field: Name,
+    pub value: Literal,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum LiteralKind {
+    Number(f64),
+    Money(f64),
+    String(String),
+    Bool(bool),
+    Date(String),
+    /// A bare word: an enum value.
+    Word(String),
+    List(Vec<String>),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Literal {
+    pub kind: LiteralKind,
+    pub text: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Cond {
+    pub kind: CondKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum Operand {
+    Literal(Literal),
+    Name(Name),
+}
+
+impl Operand {
+    pub fn span(&self) -> Span {
+        match self {
+            Operand::Literal(l) => l.span,
+            Operand::Name(n) => n.span,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CmpOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "=",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum TextOp {
+    Contains,
+    StartsWith,
+    EndsWith,
+}
+
+impl TextOp {
+    pub fn words(self) -> &'static str {
+        match self {
+            TextOp::Contains => "contains",
+            TextOp::StartsWith => "starts with",
+            TextOp::EndsWith => "ends with",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum CondKind {
+    And(Vec<Cond>),
+    Or(Vec<Cond>),
+    Not(Box<Cond>),
+    Paren(Box<Cond>),
+    AtLeast {
+        n: u32,
+        n_span: Span,
+        items: Vec<Cond>,
+    },
+    /// A bare operand: a bool field, a criterion, or `true`/`false`.
+    Is(Operand),
+    Known(Operand),
+    Unknown(Operand),
+    Compare {
+        lhs: Operand,
+        op: CmpOp,
+        op_span: Span,
+        rhs: Operand,
+        ignore_case: bool,
+    },
+    In {
+        lhs: Operand,
+        negated: bool,
+        values: Vec<Literal>,
+        ignore_case: bool,
+    },
+    Between {
+        lhs: Operand,
+        low: Operand,
+        high: Operand,
+    },
+    Text {
+        lhs: Operand,
+        op: TextOp,
+        rhs: Operand,
+        ignore_case: bool,
+    },
+    Within {
+        lhs: Operand,
+        days: u32,
+    },
+}

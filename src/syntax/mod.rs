@@ -1,0 +1,9 @@
+//! Text to syntax tree and back: the pest grammar's driver, the AST with
+//! spans, and the formatter. Depends on nothing but `diagnostic`.
+
+pub mod ast;
+pub mod format;
+mod parser;
+
+pub use ast::*;
+pub use parser::{MAX_NESTING, Parsed, escape, parse};
