@@ -1389,49 +1389,60 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// Q0201: the "undefined vs false" trap. Under three-valued logic a
+    /// missing value never makes a test true, so a rule silently skips every
+    /// lead without a field it *needs* (a conjunct on every path), and a
+    /// negated test (`not`, `!=`, `not in`) skips them too, which is rarely
+    /// what its author meant. Either is fine once the policy says so with
+    /// `known`/`unknown` (anywhere in the rule or the criteria it uses) or
+    /// a `default` on the field.
     fn warn_unchecked_optional(&mut self) {
-        let root = self.units.len() - 1;
+        let root_file = self.file_of_unit[self.units.len() - 1];
         let mut warnings = Vec::new();
-        let items: Vec<(Loc, &Expr, String)> = self
-            .policy
-            .rules
-            .iter()
-            .map(|r| (r.loc, &r.expr, "rule".to_string()))
-            .chain(self.policy.criteria.iter().map(|c| (c.loc, &c.expr, format!("criterion `{}`", c.name))))
-            .collect();
-        for (loc, expr, what) in items {
-            if loc.file != self.file_of_unit[root] {
+        for rule in &self.policy.rules {
+            if rule.loc.file != root_file {
                 continue;
             }
-            let mut used: Vec<(FieldId, Loc)> = Vec::new();
-            let mut mentioned: HashSet<FieldId> = HashSet::new();
-            collect_field_uses(expr, &mut used, &mut mentioned);
-            let mut warned: HashSet<FieldId> = HashSet::new();
-            for (field, at) in used {
+            let mut mentioned = HashSet::new();
+            mentioned_fields(&self.policy, &rule.expr, &mut mentioned, 0);
+            let mut negated = Vec::new();
+            negated_uses(&self.policy, &rule.expr, false, None, &mut negated, 0);
+            let needed = necessary_fields(&self.policy, &rule.expr, None, 0);
+            let mut warned = HashSet::new();
+            let stage = &self.policy.stages.get(rule.stage).map_or("", |s| s.name.as_str());
+            for (field, at, negation) in needed
+                .into_iter()
+                .map(|(f, l)| (f, l, false))
+                .chain(negated.into_iter().map(|(f, l)| (f, l, true)))
+            {
                 let f = &self.policy.fields[field];
                 if !f.can_be_missing() || mentioned.contains(&field) || !warned.insert(field) {
                     continue;
                 }
-                warnings.push(
-                    Diagnostic::new(
-                        Code::UncheckedOptional,
-                        self.policy.path(at).to_path_buf(),
-                        at.span,
-                        format!(
-                            "`{}` is optional: for a lead without it this test is not met, so the {what} does not apply",
-                            f.name
-                        ),
-                    )
-                    .label("not met when the value is missing")
-                    .help(format!(
-                        "say what a missing value means: `{0} known and …` to require it, `({0} unknown or …)` to let such leads through, or give the field a `default`",
+                let message = if negation {
+                    format!(
+                        "`{}` is optional, and this negated test is not met when it is missing: leads without it never reach {stage} through this rule",
                         f.name
-                    )),
+                    )
+                } else {
+                    format!(
+                        "`{}` is optional, and this rule needs it: leads without it never reach {stage} through this rule",
+                        f.name
+                    )
+                };
+                warnings.push(
+                    Diagnostic::new(Code::UncheckedOptional, self.policy.path(at).to_path_buf(), at.span, message)
+                        .label(format!("not met when `{}` is missing", f.name))
+                        .help(format!(
+                            "say what a missing value means: `{0} known and …` if such leads should not pass, `({0} unknown or …)` if they should, or give the field a `default`",
+                            f.name
+                        )),
                 );
             }
         }
         self.diagnostics.extend(warnings);
     }
+
 
     fn warn_unused(&mut self) {
         let root = self.units.len() - 1;
@@ -1486,24 +1497,78 @@ pub(crate) fn walk(expr: &Expr, f: &mut impl FnMut(&Expr)) {
     }
 }
 
-fn collect_field_uses(expr: &Expr, used: &mut Vec<(FieldId, Loc)>, mentioned: &mut HashSet<FieldId>) {
+/// Criteria are followed this deep at most (cycles were reported already).
+const MAX_CRITERION_DEPTH: usize = 32;
+
+/// Fields tested with `known`/`unknown`, through criteria too.
+fn mentioned_fields(policy: &Policy, expr: &Expr, out: &mut HashSet<FieldId>, depth: usize) {
     walk(expr, &mut |e| match &e.kind {
         ExprKind::Known(f) | ExprKind::Unknown(f) => {
-            mentioned.insert(*f);
+            out.insert(*f);
         }
-        ExprKind::BoolField(f) | ExprKind::Text { field: f, .. } | ExprKind::Within { field: f, .. } => {
-            used.push((*f, e.loc))
+        ExprKind::Criterion(c) if depth < MAX_CRITERION_DEPTH => {
+            mentioned_fields(policy, &policy.criteria[*c].expr, out, depth + 1)
         }
-        ExprKind::Cmp { lhs, rhs, .. } => {
-            for t in [lhs, rhs] {
-                if let Term::Field(f) = t {
-                    used.push((*f, e.loc));
-                }
-            }
-        }
-        ExprKind::In { lhs: Term::Field(f), .. } => used.push((*f, e.loc)),
         _ => {}
     });
+}
+
+/// The field a test reads, if it reads one.
+fn tested_field(kind: &ExprKind) -> Option<FieldId> {
+    match kind {
+        ExprKind::BoolField(f) | ExprKind::Text { field: f, .. } | ExprKind::Within { field: f, .. } => Some(*f),
+        ExprKind::Cmp { lhs: Term::Field(f), .. } | ExprKind::Cmp { rhs: Term::Field(f), .. } => Some(*f),
+        ExprKind::In { lhs: Term::Field(f), .. } => Some(*f),
+        _ => None,
+    }
+}
+
+/// Fields without which `expr` cannot be true. `at` replaces the location
+/// of uses found inside a criterion by the place the rule names it.
+fn necessary_fields(policy: &Policy, expr: &Expr, at: Option<Loc>, depth: usize) -> Vec<(FieldId, Loc)> {
+    let here = at.unwrap_or(expr.loc);
+    if let Some(f) = tested_field(&expr.kind) {
+        return vec![(f, here)];
+    }
+    match &expr.kind {
+        ExprKind::And(items) => items.iter().flat_map(|x| necessary_fields(policy, x, at, depth)).collect(),
+        ExprKind::AtLeast { n, items } if *n as usize >= items.len() => {
+            items.iter().flat_map(|x| necessary_fields(policy, x, at, depth)).collect()
+        }
+        ExprKind::Or(items) | ExprKind::AtLeast { items, .. } => {
+            let mut sets = items.iter().map(|x| necessary_fields(policy, x, at, depth));
+            let Some(first) = sets.next() else { return Vec::new() };
+            sets.fold(first, |acc, next| {
+                acc.into_iter().filter(|(f, _)| next.iter().any(|(g, _)| g == f)).collect()
+            })
+        }
+        ExprKind::Criterion(c) if depth < MAX_CRITERION_DEPTH => {
+            necessary_fields(policy, &policy.criteria[*c].expr, Some(here), depth + 1)
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Field tests under a negation (`not`, `!=`; `not in` is `not (… in …)`).
+fn negated_uses(policy: &Policy, expr: &Expr, negated: bool, at: Option<Loc>, out: &mut Vec<(FieldId, Loc)>, depth: usize) {
+    let here = at.unwrap_or(expr.loc);
+    let ne = matches!(expr.kind, ExprKind::Cmp { op: CmpOp::Ne, .. });
+    if let Some(f) = tested_field(&expr.kind) {
+        if negated != ne {
+            out.push((f, here));
+        }
+        return;
+    }
+    match &expr.kind {
+        ExprKind::And(items) | ExprKind::Or(items) | ExprKind::AtLeast { items, .. } => {
+            items.iter().for_each(|x| negated_uses(policy, x, negated, at, out, depth))
+        }
+        ExprKind::Not(inner) => negated_uses(policy, inner, !negated, at, out, depth),
+        ExprKind::Criterion(c) if depth < MAX_CRITERION_DEPTH => {
+            negated_uses(policy, &policy.criteria[*c].expr, negated, Some(here), out, depth + 1)
+        }
+        _ => {}
+    }
 }
 
 fn literal_ty(expected: &Ty, lit: &syntax::Literal) -> Ty {
