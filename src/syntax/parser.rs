@@ -148,9 +148,19 @@ struct Builder<'a> {
     diagnostics: Vec<Diagnostic>,
 }
 
+/// A node's span without the whitespace and comments pest includes after
+/// an optional or repeated trailing part: it ends where its last token does.
 fn span_of(pair: &Pair<Rule>) -> Span {
     let s = pair.as_span();
-    Span::new(s.start(), s.end())
+    let end = pair
+        .clone()
+        .into_inner()
+        .flatten()
+        .filter(|p| p.as_rule() == Rule::string || p.clone().into_inner().next().is_none())
+        .map(|p| p.as_span().end())
+        .max()
+        .unwrap_or(s.end());
+    Span::new(s.start(), end)
 }
 
 impl<'a> Builder<'a> {
