@@ -121,15 +121,22 @@ pub fn checked(db: &dyn Db, file: SourceFile) -> Checked {
         .collect();
     let mut result = check::check(&units);
     let root_path = file.path(db).clone();
-    let mut diagnostics = parse(db, file).diagnostics.clone();
-    // Syntax and import errors in imported files count against the import.
+    let (mut diagnostics, elsewhere): (Vec<Diagnostic>, Vec<Diagnostic>) =
+        std::mem::take(&mut result.diagnostics).into_iter().partition(|d| d.file == root_path);
+    diagnostics.extend(parse(db, file).diagnostics.iter().cloned());
+    diagnostics.extend(import_errors.iter().filter(|d| d.file == root_path).cloned());
+    // An imported file's errors (syntax, imports, names, types) are reported
+    // once, at the policy's own import line; `qualify check` on that file
+    // shows each of them where it is.
     for (f, at) in &order {
         let Some(at) = at else { continue };
-        let errors: Vec<&Diagnostic> = parse(db, *f)
+        let mut errors: Vec<&Diagnostic> = parse(db, *f)
             .diagnostics
             .iter()
             .chain(import_errors.iter().filter(|d| &d.file == f.path(db)))
+            .chain(elsewhere.iter().filter(|d| &d.file == f.path(db) && d.is_error()))
             .collect();
+        errors.sort_by_key(|d| d.span.start);
         if let Some(first) = errors.first() {
             diagnostics.push(
                 Diagnostic::new(
@@ -137,20 +144,19 @@ pub fn checked(db: &dyn Db, file: SourceFile) -> Checked {
                     root_path.clone(),
                     *at,
                     format!(
-                        "`{}` has {} error{}: {}",
+                        "`{}` has {} error{}; the first: {}",
                         f.path(db).display(),
                         errors.len(),
                         if errors.len() == 1 { "" } else { "s" },
                         first.message
                     ),
                 )
+                .label("imported here")
                 .related(first.file.clone(), first.span, first.message.clone())
                 .help(format!("run `qualify check {}` to see them all", f.path(db).display())),
             );
         }
     }
-    diagnostics.extend(import_errors.into_iter().filter(|d| d.file == root_path));
-    diagnostics.append(&mut result.diagnostics);
     diagnostics.sort_by_key(|d| (d.span.start, d.code));
     diagnostics.dedup();
     result.diagnostics = diagnostics;

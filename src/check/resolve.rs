@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::policy::*;
 use super::{Checked, Unit};
-use crate::diagnostic::{Code, Diagnostic, Severity, did_you_mean};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::syntax::{self, CondKind, ItemKind, LiteralKind, Operand, ScoreEntry, TestEntry, TypeExpr};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -128,51 +128,10 @@ impl<'a> Resolver<'a> {
         text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() as u32 + 1
     }
 
-    /// Errors in imported files are reported at the policy's `import` line,
-    /// once per file, so that `check` of the policy fails but each file's own
-    /// problems are shown where they are (when that file is checked).
+    /// Diagnostics in the order of the text; those located in imported
+    /// files are kept, for the caller to report at the import line.
     fn finish_diagnostics(&mut self) -> Vec<Diagnostic> {
-        let root_path = self.units.last().unwrap().path.clone();
-        let mut out = Vec::new();
-        let mut per_import: HashMap<std::path::PathBuf, (usize, Diagnostic)> = HashMap::new();
-        for diag in std::mem::take(&mut self.diagnostics) {
-            if diag.file == root_path {
-                out.push(diag);
-                continue;
-            }
-            if diag.severity != Severity::Error {
-                continue;
-            }
-            let Some(unit) = self.units.iter().find(|u| u.path == diag.file) else {
-                continue;
-            };
-            let Some(at) = unit.imported_at else { continue };
-            per_import
-                .entry(diag.file.clone())
-                .and_modify(|(n, _)| *n += 1)
-                .or_insert((1, diag.clone()));
-            let _ = at;
-        }
-        let mut imports: Vec<_> = per_import.into_iter().collect();
-        imports.sort_by(|a, b| a.0.cmp(&b.0));
-        for (path, (count, first)) in imports {
-            let unit = self.units.iter().find(|u| u.path == path).unwrap();
-            out.push(
-                Diagnostic::new(
-                    Code::ImportHasErrors,
-                    root_path.clone(),
-                    unit.imported_at.unwrap(),
-                    format!(
-                        "`{}` has {count} error{}: {}",
-                        path.display(),
-                        if count == 1 { "" } else { "s" },
-                        first.message
-                    ),
-                )
-                .related(path.clone(), first.span, first.message.clone())
-                .help(format!("run `qualify check {}` to see them all", path.display())),
-            );
-        }
+        let mut out = std::mem::take(&mut self.diagnostics);
         out.sort_by_key(|d| (d.span.start, d.code));
         out
     }
@@ -1271,8 +1230,9 @@ impl<'a> Resolver<'a> {
             .entries
             .iter()
             .any(|e| matches!(e, TestEntry::ExpectStage(_) | TestEntry::ExpectNoStage { .. } | TestEntry::ExpectScore { .. } | TestEntry::ExpectRule(_)));
-        if !has_lead || !has_expectation {
-            let missing = if !has_lead { "a `lead { … }`" } else { "an `expect` line" };
+        let has_syntax_error = decl.entries.iter().any(|e| matches!(e, TestEntry::Error { .. }));
+        if (!has_lead || !has_expectation) && !has_syntax_error {
+            let missing = if !has_lead { "`lead { … }`" } else { "`expect` line" };
             self.error(Code::EmptyTest, decl.name.span, format!("test \"{}\" has no {missing}", decl.name.value))
                 .help("a test gives a lead and what to expect, e.g. `lead { budget: 5000 }` and `expect SQL`");
         }
@@ -1410,10 +1370,10 @@ impl<'a> Resolver<'a> {
             let needed = necessary_fields(&self.policy, &rule.expr, None, 0);
             let mut warned = HashSet::new();
             let stage = &self.policy.stages.get(rule.stage).map_or("", |s| s.name.as_str());
-            for (field, at, negation) in needed
+            for (field, at, negation) in negated
                 .into_iter()
-                .map(|(f, l)| (f, l, false))
-                .chain(negated.into_iter().map(|(f, l)| (f, l, true)))
+                .map(|(f, l)| (f, l, true))
+                .chain(needed.into_iter().map(|(f, l)| (f, l, false)))
             {
                 let f = &self.policy.fields[field];
                 if !f.can_be_missing() || mentioned.contains(&field) || !warned.insert(field) {

@@ -225,18 +225,29 @@ impl<'a> Builder<'a> {
     }
 
     fn pest_error(&self, err: pest::error::Error<Rule>, base: usize) -> Diagnostic {
-        let pos = match err.location {
+        let mut pos = match err.location {
             pest::error::InputLocation::Pos(p) => p,
             pest::error::InputLocation::Span((s, _)) => s,
         } + base;
-        let found = found_token(self.text, pos);
+        // An item cut short is reported where its text ends, not at the
+        // start of whatever line comes next.
+        let before = &self.text[..pos];
+        let trimmed = before.trim_end();
+        let mut at_line_end = false;
+        if before[trimmed.len()..].contains('\n') && trimmed.len() > base {
+            pos = trimmed.len();
+            at_line_end = true;
+        }
+        let found = if at_line_end { "" } else { found_token(self.text, pos) };
         let end = pos + found.len().max(if pos < self.text.len() { 1 } else { 0 });
         let end = floor_char_boundary(self.text, end.min(self.text.len()));
         let expected = match &err.variant {
             pest::error::ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
             pest::error::ErrorVariant::CustomError { message } => message.clone(),
         };
-        let found_text = if found.is_empty() {
+        let found_text = if at_line_end {
+            "the end of the line".to_string()
+        } else if found.is_empty() {
             "the end of the file".to_string()
         } else {
             format!("`{found}`")
@@ -263,6 +274,14 @@ impl<'a> Builder<'a> {
                     .fix(Span::new(word_start, word_start + first_word.len()), keyword);
                 return diag;
             }
+        }
+        let line_end = self.text[pos..].find('\n').map_or(self.text.len(), |i| pos + i);
+        let line = &self.text[line_start..line_end];
+        if line.matches('"').count() % 2 == 1 {
+            return diag.help("a quoted string on this line has no closing quote");
+        }
+        if line.matches('(').count() > line.matches(')').count() {
+            return diag.help("a `(` on this line is never closed");
         }
         diag.help(help_for(&err))
     }
@@ -498,10 +517,21 @@ impl<'a> Builder<'a> {
                     entries.push(TestEntry::AsOf(self.literal(date)));
                 }
                 Rule::block_error => {
-                    let diag = match QualParser::parse(Rule::strict_test_entry, &self.text[span.start as usize..]) {
+                    let mut diag = match QualParser::parse(Rule::strict_test_entry, &self.text[span.start as usize..]) {
                         Err(err) => self.pest_error(err, span.start as usize),
                         Ok(_) => self.block_error(span, "`lead { … }` or `expect …`"),
                     };
+                    let word: String = self.text[span.range()].chars().take_while(|c| c.is_alphabetic()).collect();
+                    if let Some(keyword) = did_you_mean(&word, ["lead", "expect", "as"]) {
+                        if keyword != word {
+                            let at = span.start as usize;
+                            diag = diag
+                                .help(format!("did you mean `{keyword}`?"))
+                                .fix(Span::new(at, at + word.len()), keyword);
+                        }
+                    } else {
+                        diag = diag.help("a test holds `as of DATE`, `lead { … }` and `expect …` lines");
+                    }
                     self.diagnostics.push(diag);
                     entries.push(TestEntry::Error { span });
                 }
@@ -763,11 +793,22 @@ fn found_token(text: &str, pos: usize) -> &str {
             &rest[..end]
         }
         Some('\n') | Some('\r') => "",
+        Some(c) if "=<>!".contains(c) => {
+            let end = rest.find(|c: char| !"=<>!".contains(c)).unwrap_or(rest.len());
+            &rest[..end]
+        }
         Some(c) => &rest[..c.len_utf8()],
     }
 }
 
 fn describe_expected(rules: &[Rule]) -> String {
+    // The token that completes the item is the useful one to name; the
+    // operators that could also continue the condition are noise.
+    for key in [Rule::arrow, Rule::rparen, Rule::rbrace, Rule::colon] {
+        if rules.contains(&key) {
+            return describe(key).to_string();
+        }
+    }
     let mut words: Vec<&str> = Vec::new();
     for rule in rules {
         let word = describe(*rule);
@@ -842,6 +883,15 @@ fn describe(rule: Rule) -> &'static str {
         Rule::point_line | Rule::score_cap => "a point line",
         Rule::test_lead | Rule::expect => "`lead { … }` or `expect …`",
         Rule::EOI => "the end of the file",
+        Rule::kw_because => "`because`",
+        Rule::kw_overrides => "`overrides`",
+        Rule::kw_not => "`not`",
+        Rule::kw_ignoring => "`ignoring case`",
+        Rule::kw_cap => "`cap`",
+        Rule::kw_starts | Rule::kw_ends => "`starts with`/`ends with`",
+        Rule::kw_within => "`within`",
+        Rule::kw_as => "`as of`",
+        Rule::test_as_of => "`as of`",
         _ => "a declaration or rule",
     }
 }
