@@ -141,15 +141,26 @@ impl Diagnostic {
     }
 }
 
-/// The closest candidate to `wanted`, if it is close enough to be a likely typo.
+/// The closest candidate to `wanted`, if it is close enough to be a likely
+/// typo: a few edits away (transpositions count once), or very similar.
 pub fn did_you_mean<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let wanted_lower = wanted.to_lowercase();
-    let mut best: Option<(f64, &str)> = None;
+    let max_edits = (wanted_lower.chars().count() / 3).max(1);
+    let mut best: Option<(usize, f64, &str)> = None;
     for candidate in candidates {
-        let score = strsim::jaro_winkler(&wanted_lower, &candidate.to_lowercase());
-        if score > best.map_or(0.0, |b| b.0) {
-            best = Some((score, candidate));
+        let lower = candidate.to_lowercase();
+        let edits = strsim::damerau_levenshtein(&wanted_lower, &lower);
+        let similarity = strsim::jaro_winkler(&wanted_lower, &lower);
+        if edits > max_edits && similarity < 0.85 {
+            continue;
+        }
+        let better = match best {
+            None => true,
+            Some((e, s, _)) => edits < e || (edits == e && similarity > s),
+        };
+        if better {
+            best = Some((edits, similarity, candidate));
         }
     }
-    best.filter(|(score, _)| *score >= 0.8).map(|(_, c)| c)
+    best.map(|(_, _, c)| c)
 }

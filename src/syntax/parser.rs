@@ -570,7 +570,7 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn condition(&self, pair: Pair<Rule>) -> Cond {
+    fn condition(&mut self, pair: Pair<Rule>) -> Cond {
         let span = span_of(&pair);
         match pair.as_rule() {
             Rule::condition => self.condition(pair.into_inner().next().unwrap()),
@@ -597,7 +597,16 @@ impl<'a> Builder<'a> {
             }
             Rule::not_expr => {
                 let parts: Vec<Pair<Rule>> = pair.into_inner().collect();
-                let (nots, atom) = parts.split_at(parts.len() - 1);
+                let (mut nots, atom) = parts.split_at(parts.len() - 1);
+                if nots.len() > MAX_NESTING {
+                    let first = span_of(&nots[0]);
+                    self.diagnostics.push(
+                        Diagnostic::new(Code::TooDeep, self.path, first, format!("more than {MAX_NESTING} `not`s in a row"))
+                            .label("too many")
+                            .help("two `not`s cancel out: remove them in pairs"),
+                    );
+                    nots = &nots[nots.len() - nots.len() % 2..];
+                }
                 let mut cond = self.condition(atom[0].clone());
                 for not in nots.iter().rev() {
                     let not_span = span_of(not);
