@@ -122,9 +122,16 @@ pub fn checked(db: &dyn Db, file: SourceFile) -> Checked {
     let mut result = check::check(&units);
     let root_path = file.path(db).clone();
     let (mut diagnostics, elsewhere): (Vec<Diagnostic>, Vec<Diagnostic>) =
-        std::mem::take(&mut result.diagnostics).into_iter().partition(|d| d.file == root_path);
+        std::mem::take(&mut result.diagnostics)
+            .into_iter()
+            .partition(|d| d.file == root_path);
     diagnostics.extend(parse(db, file).diagnostics.iter().cloned());
-    diagnostics.extend(import_errors.iter().filter(|d| d.file == root_path).cloned());
+    diagnostics.extend(
+        import_errors
+            .iter()
+            .filter(|d| d.file == root_path)
+            .cloned(),
+    );
     // An imported file's errors (syntax, imports, names, types) are reported
     // once, at the policy's own import line; `qualify check` on that file
     // shows each of them where it is.
@@ -134,7 +141,11 @@ pub fn checked(db: &dyn Db, file: SourceFile) -> Checked {
             .diagnostics
             .iter()
             .chain(import_errors.iter().filter(|d| &d.file == f.path(db)))
-            .chain(elsewhere.iter().filter(|d| &d.file == f.path(db) && d.is_error()))
+            .chain(
+                elsewhere
+                    .iter()
+                    .filter(|d| &d.file == f.path(db) && d.is_error()),
+            )
             .collect();
         errors.sort_by_key(|d| d.span.start);
         if let Some(first) = errors.first() {
@@ -153,7 +164,10 @@ pub fn checked(db: &dyn Db, file: SourceFile) -> Checked {
                 )
                 .label("imported here")
                 .related(first.file.clone(), first.span, first.message.clone())
-                .help(format!("run `qualify check {}` to see them all", f.path(db).display())),
+                .help(format!(
+                    "run `qualify check {}` to see them all",
+                    f.path(db).display()
+                )),
             );
         }
     }
@@ -175,9 +189,15 @@ fn collect_imports(
     if !seen.insert(file_key(file.path(db))) {
         return;
     }
-    let dir = file.path(db).parent().map(Path::to_path_buf).unwrap_or_default();
+    let dir = file
+        .path(db)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     for item in &parse(db, file).file.items {
-        let ItemKind::Import(target) = &item.kind else { continue };
+        let ItemKind::Import(target) = &item.kind else {
+            continue;
+        };
         let path = normalize(&dir.join(&target.value));
         match db.load(&path) {
             Some(imported) => {

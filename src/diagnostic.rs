@@ -100,7 +100,12 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(code: Code, file: impl Into<PathBuf>, span: Span, message: impl Into<String>) -> Self {
+    pub fn new(
+        code: Code,
+        file: impl Into<PathBuf>,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             code,
             severity: code.severity(),
@@ -121,7 +126,12 @@ impl Diagnostic {
         self.help = Some(help.into());
         self
     }
-    pub fn related(mut self, file: impl Into<PathBuf>, span: Span, message: impl Into<String>) -> Self {
+    pub fn related(
+        mut self,
+        file: impl Into<PathBuf>,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Self {
         self.related.push(Related {
             file: file.into(),
             span,
@@ -143,7 +153,10 @@ impl Diagnostic {
 
 /// The closest candidate to `wanted`, if it is close enough to be a likely
 /// typo: a few edits away (transpositions count once), or very similar.
-pub fn did_you_mean<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    wanted: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let wanted_lower = wanted.to_lowercase();
     let max_edits = (wanted_lower.chars().count() / 3).max(1);
     let mut best: Option<(usize, f64, &str)> = None;

@@ -15,11 +15,16 @@ impl LineIndex {
 
     /// 0-based line of a byte offset.
     pub fn line(&self, offset: usize) -> usize {
-        self.starts.partition_point(|&s| s <= offset).saturating_sub(1)
+        self.starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1)
     }
 
     pub fn line_start(&self, line: usize) -> usize {
-        self.starts.get(line).copied().unwrap_or(*self.starts.last().unwrap())
+        self.starts
+            .get(line)
+            .copied()
+            .unwrap_or(*self.starts.last().unwrap())
     }
 
     /// 1-based line and 1-based column counted in characters.
@@ -27,7 +32,9 @@ impl LineIndex {
         let offset = offset.min(text.len());
         let line = self.line(offset);
         let start = self.starts[line];
-        let col = text.get(start..offset).map_or(offset - start, |s| s.chars().count());
+        let col = text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
         (line + 1, col + 1)
     }
 
@@ -36,7 +43,9 @@ impl LineIndex {
         let offset = offset.min(text.len());
         let line = self.line(offset);
         let start = self.starts[line];
-        let col: usize = text.get(start..offset).map_or(0, |s| s.chars().map(char::len_utf16).sum());
+        let col: usize = text
+            .get(start..offset)
+            .map_or(0, |s| s.chars().map(char::len_utf16).sum());
         (line as u32, col as u32)
     }
 
@@ -45,7 +54,11 @@ impl LineIndex {
         let Some(&start) = self.starts.get(line as usize) else {
             return text.len();
         };
-        let end = self.starts.get(line as usize + 1).copied().unwrap_or(text.len());
+        let end = self
+            .starts
+            .get(line as usize + 1)
+            .copied()
+            .unwrap_or(text.len());
         let mut units = 0u32;
         for (i, c) in text[start..end].char_indices() {
             if units >= col || c == '\n' {

@@ -69,28 +69,39 @@ impl miette::Diagnostic for Report<'_> {
         })
     }
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.diag.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.diag
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         Some(&self.source)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let span = self.diag.span;
-        Some(Box::new(std::iter::once(LabeledSpan::new_primary_with_span(
-            self.diag.label.clone(),
-            (span.start as usize, span.len()),
-        ))))
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(
+                self.diag.label.clone(),
+                (span.start as usize, span.len()),
+            ),
+        )))
     }
     fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn miette::Diagnostic> + 'b>> {
         if self.related.is_empty() {
             return None;
         }
-        Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
+        Some(Box::new(
+            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+        ))
     }
 }
 
 /// Render diagnostics for a person. `read` gives the text of a file.
-pub fn human(diags: &[Diagnostic], read: &dyn Fn(&std::path::Path) -> Option<String>, color: bool) -> String {
+pub fn human(
+    diags: &[Diagnostic],
+    read: &dyn Fn(&std::path::Path) -> Option<String>,
+    color: bool,
+) -> String {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
@@ -175,7 +186,10 @@ pub fn json(diags: &[Diagnostic], read: &dyn Fn(&std::path::Path) -> Option<Stri
 }
 
 fn github_escape(s: &str, property: bool) -> String {
-    let mut out = s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    let mut out = s
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
     if property {
         out = out.replace(':', "%3A").replace(',', "%2C");
     }
@@ -270,5 +284,7 @@ pub fn sarif(diags: &[Diagnostic], read: &dyn Fn(&std::path::Path) -> Option<Str
 }
 
 fn uri_path(path: &std::path::Path) -> String {
-    path.to_string_lossy().replace('\\', "/").replace(' ', "%20")
+    path.to_string_lossy()
+        .replace('\\', "/")
+        .replace(' ', "%20")
 }

@@ -17,7 +17,11 @@ fn render(path: &Path) -> String {
     let db = Database::default();
     let file = db.load(path).expect("readable");
     let diags = db::checked(&db, file).diagnostics.clone();
-    let read = |p: &Path| db.file(p).map(|f| f.text(&db).clone()).or_else(|| std::fs::read_to_string(p).ok());
+    let read = |p: &Path| {
+        db.file(p)
+            .map(|f| f.text(&db).clone())
+            .or_else(|| std::fs::read_to_string(p).ok())
+    };
     qualify::render::human(&diags, &read, false)
 }
 
@@ -26,7 +30,11 @@ fn wrong_policies_render_as_snapshotted() {
     insta::glob!("wrong/**/*.qual", |path| {
         let relative = path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap();
         let rendered = render(relative);
-        assert!(!rendered.is_empty(), "{} produced no diagnostic", relative.display());
+        assert!(
+            !rendered.is_empty(),
+            "{} produced no diagnostic",
+            relative.display()
+        );
         insta::assert_snapshot!(rendered);
     });
 }
@@ -40,7 +48,11 @@ fn wrong_policies_cover_every_code() {
             seen.insert(d.code);
         }
     }
-    let missing: Vec<&str> = Code::ALL.iter().filter(|c| !seen.contains(c)).map(|c| c.as_str()).collect();
+    let missing: Vec<&str> = Code::ALL
+        .iter()
+        .filter(|c| !seen.contains(c))
+        .map(|c| c.as_str())
+        .collect();
     assert!(missing.is_empty(), "no wrong policy produces {missing:?}");
 }
 
@@ -49,8 +61,17 @@ fn every_diagnostic_has_a_help_line_and_a_real_span() {
     for path in walk(Path::new("tests/wrong")) {
         let text = std::fs::read_to_string(&path).unwrap();
         for d in diagnostics_for(&path) {
-            assert!(d.help.is_some(), "{}: {} has no help", path.display(), d.code.as_str());
-            assert!(d.span.end as usize <= text.len(), "{}: span out of range", path.display());
+            assert!(
+                d.help.is_some(),
+                "{}: {} has no help",
+                path.display(),
+                d.code.as_str()
+            );
+            assert!(
+                d.span.end as usize <= text.len(),
+                "{}: span out of range",
+                path.display()
+            );
             assert!(d.span.start <= d.span.end);
         }
     }

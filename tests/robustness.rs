@@ -12,14 +12,19 @@ fn check_text(text: &str) {
     let checked = qualify::db::checked(&db, file);
     for d in &checked.diagnostics {
         assert!(d.span.start <= d.span.end);
-        assert!(d.span.end as usize <= text.len().max(1) || d.file != Path::new("/virtual/fuzz.qual"));
+        assert!(
+            d.span.end as usize <= text.len().max(1) || d.file != Path::new("/virtual/fuzz.qual")
+        );
     }
     // The formatter must not panic on whatever parsed.
     let parsed = qualify::db::parse(&db, file);
     if parsed.diagnostics.is_empty() {
         let once = qualify::syntax::format::format(text, &parsed.file);
         let reparsed = qualify::syntax::parse(Path::new("f.qual"), &once);
-        assert!(reparsed.diagnostics.is_empty(), "formatted output does not parse:\n{once}");
+        assert!(
+            reparsed.diagnostics.is_empty(),
+            "formatted output does not parse:\n{once}"
+        );
         let twice = qualify::syntax::format::format(&once, &reparsed.file);
         assert_eq!(once, twice, "formatting is not idempotent");
     }
@@ -67,10 +72,17 @@ proptest! {
 
 #[test]
 fn ten_thousand_nested_parentheses_is_an_error() {
-    let text = format!("field x: bool\nstages a < b\n{}x{} => b\n", "(".repeat(10_000), ")".repeat(10_000));
+    let text = format!(
+        "field x: bool\nstages a < b\n{}x{} => b\n",
+        "(".repeat(10_000),
+        ")".repeat(10_000)
+    );
     check_text(&text);
     let parsed = qualify::syntax::parse(Path::new("deep.qual"), &text);
-    assert_eq!(parsed.diagnostics[0].code, qualify::diagnostic::Code::TooDeep);
+    assert_eq!(
+        parsed.diagnostics[0].code,
+        qualify::diagnostic::Code::TooDeep
+    );
 }
 
 #[test]

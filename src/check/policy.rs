@@ -65,7 +65,10 @@ impl FieldType {
         }
     }
     pub fn is_numeric(&self) -> bool {
-        matches!(self, FieldType::Integer | FieldType::Number | FieldType::Money)
+        matches!(
+            self,
+            FieldType::Integer | FieldType::Number | FieldType::Money
+        )
     }
 }
 
@@ -263,7 +266,9 @@ impl Policy {
             Value::Num(n) => format_number(*n),
             Value::Str(s) => crate::syntax::escape(s),
             Value::Enum(i) => match field.map(|f| &self.fields[f].ty) {
-                Some(FieldType::Enum(values)) => values.get(*i as usize).cloned().unwrap_or_default(),
+                Some(FieldType::Enum(values)) => {
+                    values.get(*i as usize).cloned().unwrap_or_default()
+                }
                 _ => format!("#{i}"),
             },
             Value::Date(d) => date_to_string(*d),

@@ -7,7 +7,9 @@ use std::collections::{HashMap, HashSet};
 use super::policy::*;
 use super::{Checked, Unit};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
-use crate::syntax::{self, CondKind, ItemKind, LiteralKind, Operand, ScoreEntry, TestEntry, TypeExpr};
+use crate::syntax::{
+    self, CondKind, ItemKind, LiteralKind, Operand, ScoreEntry, TestEntry, TypeExpr,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Symbol {
@@ -69,6 +71,7 @@ pub(super) struct Resolver<'a> {
     current_unit: usize,
     /// Criteria and scores each definition refers to, for cycle detection.
     deps: HashMap<Symbol, Vec<(Symbol, Loc)>>,
+    line_indexes: Vec<crate::line_index::LineIndex>,
 }
 
 impl<'a> Resolver<'a> {
@@ -92,6 +95,10 @@ impl<'a> Resolver<'a> {
             diagnostics: Vec::new(),
             current_unit: 0,
             deps: HashMap::new(),
+            line_indexes: units
+                .iter()
+                .map(|u| crate::line_index::LineIndex::new(u.text))
+                .collect(),
         };
         r.declare();
         r.define();
@@ -123,9 +130,7 @@ impl<'a> Resolver<'a> {
     }
 
     fn line_of(&self, span: Span) -> u32 {
-        let text = self.units[self.current_unit].text;
-        let end = (span.start as usize).min(text.len());
-        text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() as u32 + 1
+        self.line_indexes[self.current_unit].line(span.start as usize) as u32 + 1
     }
 
     /// Diagnostics in the order of the text; those located in imported
@@ -211,7 +216,9 @@ impl<'a> Resolver<'a> {
                                 item.span,
                                 "the stages are declared twice",
                             )
-                            .help("keep one `stages` line listing every stage from lowest to highest")
+                            .help(
+                                "keep one `stages` line listing every stage from lowest to highest",
+                            )
                             .related
                             .push(crate::diagnostic::Related {
                                 file: first_path,
@@ -222,7 +229,9 @@ impl<'a> Resolver<'a> {
                         }
                         stages_seen = Some(self.loc(item.span));
                         for name in names {
-                            if let Some(existing) = self.policy.stages.iter().find(|s| s.name == name.text) {
+                            if let Some(existing) =
+                                self.policy.stages.iter().find(|s| s.name == name.text)
+                            {
                                 let first = existing.loc.span;
                                 let here = self.path();
                                 self.error(
@@ -259,7 +268,8 @@ impl<'a> Resolver<'a> {
                             } else {
                                 // Index assigned when rules are defined, in the same order.
                                 let next = self.rule_labels.len();
-                                self.rule_labels.insert(label.text.clone(), usize::MAX - next);
+                                self.rule_labels
+                                    .insert(label.text.clone(), usize::MAX - next);
                             }
                         }
                     }
@@ -297,14 +307,19 @@ impl<'a> Resolver<'a> {
                 FieldType::Enum(seen)
             }
         };
-        let strings = |v: &Vec<syntax::StringLit>| v.iter().map(|s| s.value.clone()).collect::<Vec<_>>();
+        let strings =
+            |v: &Vec<syntax::StringLit>| v.iter().map(|s| s.value.clone()).collect::<Vec<_>>();
         if ty != FieldType::Bool {
             for values in [&f.true_values, &f.false_values] {
                 if let Some(first) = values.first() {
                     self.error(
                         Code::OptionNotForType,
                         first.span,
-                        format!("`true`/`false` spellings only apply to bool fields, and `{}` is {}", f.name.text, article(ty.describe())),
+                        format!(
+                            "`true`/`false` spellings only apply to bool fields, and `{}` is {}",
+                            f.name.text,
+                            article(ty.describe())
+                        ),
                     )
                     .help("remove them, or declare the field as `bool`");
                 }
@@ -315,7 +330,11 @@ impl<'a> Resolver<'a> {
                 self.error(
                     Code::OptionNotForType,
                     sep.span,
-                    format!("`separator` only applies to list fields, and `{}` is {}", f.name.text, article(ty.describe())),
+                    format!(
+                        "`separator` only applies to list fields, and `{}` is {}",
+                        f.name.text,
+                        article(ty.describe())
+                    ),
                 )
                 .help("remove it, or declare the field as `list`");
             }
@@ -326,7 +345,11 @@ impl<'a> Resolver<'a> {
                 self.error(
                     Code::TypeMismatch,
                     lit.span,
-                    format!("`{}` is not a valid default for {} field", lit.text, article(ty.describe())),
+                    format!(
+                        "`{}` is not a valid default for {} field",
+                        lit.text,
+                        article(ty.describe())
+                    ),
                 )
                 .help("give a default of the field's own type");
             }
@@ -335,14 +358,20 @@ impl<'a> Resolver<'a> {
         Field {
             name: f.name.text.clone(),
             loc: self.loc(f.name.span),
-            column: f.column.as_ref().map_or_else(|| f.name.text.clone(), |c| c.value.clone()),
+            column: f
+                .column
+                .as_ref()
+                .map_or_else(|| f.name.text.clone(), |c| c.value.clone()),
             ty,
             optional: f.optional,
             key: f.key,
             missing: strings(&f.missing),
             true_values: strings(&f.true_values),
             false_values: strings(&f.false_values),
-            separator: f.separator.as_ref().map_or_else(|| ";".to_string(), |s| s.value.clone()),
+            separator: f
+                .separator
+                .as_ref()
+                .map_or_else(|| ";".to_string(), |s| s.value.clone()),
             default,
         }
     }
@@ -362,7 +391,10 @@ impl<'a> Resolver<'a> {
                     Code::DuplicateColumn,
                     path,
                     field.loc.span,
-                    format!("`{}` reads column \"{}\", which another field already reads", field.name, field.column),
+                    format!(
+                        "`{}` reads column \"{}\", which another field already reads",
+                        field.name, field.column
+                    ),
                 )
                 .help("point each field at its own column with `from \"…\"`")
                 .related(first_path, first.span, "that field is declared here");
@@ -377,19 +409,22 @@ impl<'a> Resolver<'a> {
             let module = self.units[unit_index].module;
             for item in &module.items {
                 match &item.kind {
-                    ItemKind::Criterion(c) => {
-                        if self.symbols.get(&c.name.text).map(|s| s.0) == Some(Symbol::Criterion(criterion_index)) {
-                            let owner = Symbol::Criterion(criterion_index);
-                            let expr = self.cond(&c.condition, owner);
-                            self.policy.criteria[criterion_index].expr = expr;
-                            criterion_index += 1;
-                        }
+                    // Duplicates were not declared: skip them here too.
+                    ItemKind::Criterion(c)
+                        if self.symbols.get(&c.name.text).map(|s| s.0)
+                            == Some(Symbol::Criterion(criterion_index)) =>
+                    {
+                        let owner = Symbol::Criterion(criterion_index);
+                        let expr = self.cond(&c.condition, owner);
+                        self.policy.criteria[criterion_index].expr = expr;
+                        criterion_index += 1;
                     }
-                    ItemKind::Score(s) => {
-                        if self.symbols.get(&s.name.text).map(|s| s.0) == Some(Symbol::Score(score_index)) {
-                            self.score(score_index, s);
-                            score_index += 1;
-                        }
+                    ItemKind::Score(s)
+                        if self.symbols.get(&s.name.text).map(|s| s.0)
+                            == Some(Symbol::Score(score_index)) =>
+                    {
+                        self.score(score_index, s);
+                        score_index += 1;
                     }
                     ItemKind::Otherwise(name) => {
                         if self.policy.otherwise.is_some() {
@@ -438,8 +473,13 @@ impl<'a> Resolver<'a> {
             let first = self.policy.rules[0].loc;
             let path = self.policy.path(first).to_path_buf();
             self.diagnostics.push(
-                Diagnostic::new(Code::NoStages, path, first.span, "rules conclude stages, but no stages are declared")
-                    .help("declare them lowest first, e.g. `stages unqualified < MQL < SQL`"),
+                Diagnostic::new(
+                    Code::NoStages,
+                    path,
+                    first.span,
+                    "rules conclude stages, but no stages are declared",
+                )
+                .help("declare them lowest first, e.g. `stages unqualified < MQL < SQL`"),
             );
         }
         self.current_unit = root;
@@ -455,8 +495,13 @@ impl<'a> Resolver<'a> {
             return Some(id);
         }
         let labels: Vec<String> = self.rule_labels.keys().cloned().collect();
-        let suggestion = did_you_mean(&name.text, labels.iter().map(|s| s.as_str())).map(str::to_string);
-        let mut diag = self.error(Code::UnknownRule, name.span, format!("no rule is named `{}`", name.text));
+        let suggestion =
+            did_you_mean(&name.text, labels.iter().map(|s| s.as_str())).map(str::to_string);
+        let mut diag = self.error(
+            Code::UnknownRule,
+            name.span,
+            format!("no rule is named `{}`", name.text),
+        );
         match suggestion {
             Some(s) => {
                 diag.help = Some(format!("did you mean `{s}`?"));
@@ -478,8 +523,13 @@ impl<'a> Resolver<'a> {
             return None; // reported once as NoStages
         }
         let names: Vec<String> = self.policy.stages.iter().map(|s| s.name.clone()).collect();
-        let suggestion = did_you_mean(&name.text, names.iter().map(|s| s.as_str())).map(str::to_string);
-        let mut diag = self.error(Code::UnknownStage, name.span, format!("unknown stage `{}`", name.text));
+        let suggestion =
+            did_you_mean(&name.text, names.iter().map(|s| s.as_str())).map(str::to_string);
+        let mut diag = self.error(
+            Code::UnknownStage,
+            name.span,
+            format!("unknown stage `{}`", name.text),
+        );
         diag.label = Some("not a declared stage".into());
         match suggestion {
             Some(s) => {
@@ -591,8 +641,13 @@ impl<'a> Resolver<'a> {
         let mut candidates: Vec<String> = self.symbols.keys().cloned().collect();
         candidates.sort();
         candidates.extend(extra.iter().cloned());
-        let suggestion = did_you_mean(&name.text, candidates.iter().map(|s| s.as_str())).map(str::to_string);
-        let mut diag = self.error(Code::UnknownName, name.span, format!("unknown name `{}`", name.text));
+        let suggestion =
+            did_you_mean(&name.text, candidates.iter().map(|s| s.as_str())).map(str::to_string);
+        let mut diag = self.error(
+            Code::UnknownName,
+            name.span,
+            format!("unknown name `{}`", name.text),
+        );
         diag.label = Some("not a field, criterion or score".into());
         match suggestion {
             Some(s) => {
@@ -603,7 +658,9 @@ impl<'a> Resolver<'a> {
                 });
             }
             None => {
-                diag.help = Some("declare it with `field NAME: TYPE` or `criterion NAME: condition`".into());
+                diag.help = Some(
+                    "declare it with `field NAME: TYPE` or `criterion NAME: condition`".into(),
+                );
             }
         }
         None
@@ -621,8 +678,12 @@ impl<'a> Resolver<'a> {
     fn cond(&mut self, c: &syntax::Cond, owner: Symbol) -> Expr {
         let loc = self.loc(c.span);
         let kind = match &c.kind {
-            CondKind::And(parts) => ExprKind::And(parts.iter().map(|p| self.cond(p, owner)).collect()),
-            CondKind::Or(parts) => ExprKind::Or(parts.iter().map(|p| self.cond(p, owner)).collect()),
+            CondKind::And(parts) => {
+                ExprKind::And(parts.iter().map(|p| self.cond(p, owner)).collect())
+            }
+            CondKind::Or(parts) => {
+                ExprKind::Or(parts.iter().map(|p| self.cond(p, owner)).collect())
+            }
             CondKind::Not(inner) => ExprKind::Not(Box::new(self.cond(inner, owner))),
             CondKind::Paren(inner) => return self.cond(inner, owner),
             CondKind::AtLeast { n, n_span, items } => {
@@ -632,8 +693,17 @@ impl<'a> Resolver<'a> {
                     } else {
                         format!("`at least {n} of` a list of {} can never hold", items.len())
                     };
+                    let label = if *n == 0 {
+                        "must be at least 1".to_string()
+                    } else {
+                        format!(
+                            "the list has {} item{}",
+                            items.len(),
+                            if items.len() == 1 { "" } else { "s" }
+                        )
+                    };
                     self.error(Code::AtLeastTooLarge, *n_span, message)
-                        .label(format!("the list has {} item{}", items.len(), if items.len() == 1 { "" } else { "s" }))
+                        .label(label)
                         .help(format!("use a number from 1 to {}", items.len()));
                 }
                 ExprKind::AtLeast {
@@ -654,7 +724,11 @@ impl<'a> Resolver<'a> {
                             }
                         }
                         Some(symbol) => {
-                            let what = if matches!(symbol, Symbol::Score(_)) { "a score" } else { "a criterion" };
+                            let what = if matches!(symbol, Symbol::Score(_)) {
+                                "a score"
+                            } else {
+                                "a criterion"
+                            };
                             self.error(
                                 Code::KnownOnNonField,
                                 c.span,
@@ -666,8 +740,12 @@ impl<'a> Resolver<'a> {
                         None => ExprKind::Const(false),
                     },
                     Operand::Literal(lit) => {
-                        self.error(Code::KnownOnNonField, lit.span, "`known` and `unknown` apply to fields")
-                            .help("write the field's name before `known`");
+                        self.error(
+                            Code::KnownOnNonField,
+                            lit.span,
+                            "`known` and `unknown` apply to fields",
+                        )
+                        .help("write the field's name before `known`");
                         ExprKind::Const(known)
                     }
                 }
@@ -696,7 +774,10 @@ impl<'a> Resolver<'a> {
                     self.error(
                         Code::OperatorNotForType,
                         c.span,
-                        format!("`in {{…}}` does not apply to {}", ty_words(&ty, &self.policy)),
+                        format!(
+                            "`in {{…}}` does not apply to {}",
+                            ty_words(&ty, &self.policy)
+                        ),
                     )
                     .help("use `in` with enum, string, number or date fields");
                 }
@@ -720,7 +801,10 @@ impl<'a> Resolver<'a> {
                     self.error(
                         Code::OperatorNotForType,
                         c.span,
-                        format!("`between` needs a number or a date, and this is {}", ty_words(&lty, &self.policy)),
+                        format!(
+                            "`between` needs a number or a date, and this is {}",
+                            ty_words(&lty, &self.policy)
+                        ),
                     )
                     .help("compare numbers, money, scores or dates with `between`");
                 }
@@ -728,12 +812,17 @@ impl<'a> Resolver<'a> {
                 let (high_t, high_ty) = self.term(high, Some(&lty), owner);
                 self.expect_same(&lty, &low_ty, low.span());
                 self.expect_same(&lty, &high_ty, high.span());
-                if let (Term::Const(Value::Num(a)), Term::Const(Value::Num(b))) = (&low_t, &high_t) {
+                if let (Term::Const(Value::Num(a)), Term::Const(Value::Num(b))) = (&low_t, &high_t)
+                {
                     if a > b {
                         self.error(
                             Code::TypeMismatch,
                             c.span,
-                            format!("`between {} and {}` is empty: the lower bound comes second", format_number(*a), format_number(*b)),
+                            format!(
+                                "`between {} and {}` is empty: the lower bound comes second",
+                                format_number(*a),
+                                format_number(*b)
+                            ),
                         )
                         .help("write the smaller bound first");
                     }
@@ -774,7 +863,11 @@ impl<'a> Resolver<'a> {
                         self.error(
                             Code::OperatorNotForType,
                             c.span,
-                            format!("`{}` does not apply to {}", op.words(), ty_words(&ty, &self.policy)),
+                            format!(
+                                "`{}` does not apply to {}",
+                                op.words(),
+                                ty_words(&ty, &self.policy)
+                            ),
                         )
                         .help("text tests apply to string fields (and `contains` to list fields)");
                         None
@@ -814,7 +907,10 @@ impl<'a> Resolver<'a> {
                         self.error(
                             Code::OperatorNotForType,
                             c.span,
-                            format!("`within … days` needs a date field, and this is {}", ty_words(&ty, &self.policy)),
+                            format!(
+                                "`within … days` needs a date field, and this is {}",
+                                ty_words(&ty, &self.policy)
+                            ),
                         )
                         .help("use `within` on a date such as `last activity within 30 days`");
                         ExprKind::Const(false)
@@ -832,8 +928,12 @@ impl<'a> Resolver<'a> {
                 ..
             }) => ExprKind::Const(*b),
             Operand::Literal(lit) => {
-                self.error(Code::NotACondition, lit.span, format!("`{}` is a value, not a condition", lit.text))
-                    .help("compare it with a field, e.g. `company size > 100`");
+                self.error(
+                    Code::NotACondition,
+                    lit.span,
+                    format!("`{}` is a value, not a condition", lit.text),
+                )
+                .help("compare it with a field, e.g. `company size > 100`");
                 ExprKind::Const(false)
             }
             Operand::Name(name) => match self.lookup(name, &[]) {
@@ -847,9 +947,14 @@ impl<'a> Resolver<'a> {
                             FieldType::Enum(values) => format!(
                                 "`{} = {}`",
                                 name.text,
-                                values.first().map(|v| crate::syntax::format::enum_value(v)).unwrap_or_default()
+                                values
+                                    .first()
+                                    .map(|v| crate::syntax::format::enum_value(v))
+                                    .unwrap_or_default()
                             ),
-                            FieldType::String | FieldType::List => format!("`{} contains \"…\"` or `{} known`", name.text, name.text),
+                            FieldType::String | FieldType::List => {
+                                format!("`{} contains \"…\"` or `{} known`", name.text, name.text)
+                            }
                             FieldType::Date => format!("`{} within 30 days`", name.text),
                             _ => format!("`{} > 100` or `{} known`", name.text, name.text),
                         };
@@ -874,7 +979,10 @@ impl<'a> Resolver<'a> {
                         name.span,
                         format!("`{}` is a score, not a yes/no condition", name.text),
                     )
-                    .help(format!("compare it with a threshold, e.g. `{} >= 50`", name.text));
+                    .help(format!(
+                        "compare it with a threshold, e.g. `{} >= 50`",
+                        name.text
+                    ));
                     ExprKind::Const(false)
                 }
                 None => ExprKind::Const(false),
@@ -906,7 +1014,11 @@ impl<'a> Resolver<'a> {
                     self.error(
                         Code::OperatorNotForType,
                         op_span,
-                        format!("`{}` compares numbers or dates, but this is {}", op.symbol(), ty_words(ty, &self.policy)),
+                        format!(
+                            "`{}` compares numbers or dates, but this is {}",
+                            op.symbol(),
+                            ty_words(ty, &self.policy)
+                        ),
                     )
                     .help(match ty {
                         Ty::Enum(_) => "use `=` or `in { … }` with enum values",
@@ -941,22 +1053,30 @@ impl<'a> Resolver<'a> {
         if !fits {
             let (l, r) = (ty_words(left, &self.policy), ty_words(right, &self.policy));
             let help = match left {
-                    Ty::Enum(f) => match &self.policy.fields[*f].ty {
-                        FieldType::Enum(values) => format!(
-                            "`{}` takes one of: {}",
-                            self.policy.fields[*f].name,
-                            values.iter().map(|v| crate::syntax::format::enum_value(v)).collect::<Vec<_>>().join(", ")
-                        ),
-                        _ => String::new(),
-                    },
-                    Ty::Numeric => "compare numbers with numbers, e.g. `company size > 500`".into(),
-                    Ty::Date => "write dates as YYYY-MM-DD, or use `within N days`".into(),
-                    Ty::Bool => "compare with `true` or `false`, or use the field on its own".into(),
-                    _ => "compare values of the same type".into(),
-                };
-            self.error(Code::TypeMismatch, span, format!("cannot compare {l} with {r}"))
-                .label(format!("this is {r}"))
-                .help(help);
+                Ty::Enum(f) => match &self.policy.fields[*f].ty {
+                    FieldType::Enum(values) => format!(
+                        "`{}` takes one of: {}",
+                        self.policy.fields[*f].name,
+                        values
+                            .iter()
+                            .map(|v| crate::syntax::format::enum_value(v))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    _ => String::new(),
+                },
+                Ty::Numeric => "compare numbers with numbers, e.g. `company size > 500`".into(),
+                Ty::Date => "write dates as YYYY-MM-DD, or use `within N days`".into(),
+                Ty::Bool => "compare with `true` or `false`, or use the field on its own".into(),
+                _ => "compare values of the same type".into(),
+            };
+            self.error(
+                Code::TypeMismatch,
+                span,
+                format!("cannot compare {l} with {r}"),
+            )
+            .label(format!("this is {r}"))
+            .help(help);
         }
         fits
     }
@@ -983,7 +1103,9 @@ impl<'a> Resolver<'a> {
                     Some(Symbol::Field(f)) => {
                         let ty = match &self.policy.fields[f].ty {
                             FieldType::Bool => Ty::Bool,
-                            FieldType::Integer | FieldType::Number | FieldType::Money => Ty::Numeric,
+                            FieldType::Integer | FieldType::Number | FieldType::Money => {
+                                Ty::Numeric
+                            }
                             FieldType::String => Ty::String,
                             FieldType::Date => Ty::Date,
                             FieldType::List => Ty::List,
@@ -1000,9 +1122,15 @@ impl<'a> Resolver<'a> {
                         self.error(
                             Code::TypeMismatch,
                             name.span,
-                            format!("`{}` is a criterion: it holds or not, it has no value to compare", name.text),
+                            format!(
+                                "`{}` is a criterion: it holds or not, it has no value to compare",
+                                name.text
+                            ),
                         )
-                        .help(format!("use it on its own (`{}`) or negated (`not {}`)", name.text, name.text));
+                        .help(format!(
+                            "use it on its own (`{}`) or negated (`not {}`)",
+                            name.text, name.text
+                        ));
                         (Term::Const(Value::Bool(false)), Ty::Error)
                     }
                     None => (Term::Const(Value::Bool(false)), Ty::Error),
@@ -1033,11 +1161,18 @@ impl<'a> Resolver<'a> {
                 self.error(
                     Code::TypeMismatch,
                     lit.span,
-                    format!("`{field_name}` is an enum, and `{}` is not one of its values", lit.text),
+                    format!(
+                        "`{field_name}` is an enum, and `{}` is not one of its values",
+                        lit.text
+                    ),
                 )
                 .help(format!(
                     "`{field_name}` takes one of: {}",
-                    values.iter().map(|v| crate::syntax::format::enum_value(v)).collect::<Vec<_>>().join(", ")
+                    values
+                        .iter()
+                        .map(|v| crate::syntax::format::enum_value(v))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
                 return None;
             }
@@ -1066,7 +1201,11 @@ impl<'a> Resolver<'a> {
             None => {
                 diag.help = Some(format!(
                     "`{field_name}` takes one of: {}",
-                    values.iter().map(|v| crate::syntax::format::enum_value(v)).collect::<Vec<_>>().join(", ")
+                    values
+                        .iter()
+                        .map(|v| crate::syntax::format::enum_value(v))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ))
             }
         }
@@ -1074,14 +1213,23 @@ impl<'a> Resolver<'a> {
     }
 
     /// Convert a literal to a value of type `ty`, reporting a mismatch.
-    fn literal_for(&mut self, ty: &Ty, lit: &syntax::Literal, _op: impl std::fmt::Debug) -> Option<Value> {
+    fn literal_for(
+        &mut self,
+        ty: &Ty,
+        lit: &syntax::Literal,
+        _op: impl std::fmt::Debug,
+    ) -> Option<Value> {
         match (ty, &lit.kind) {
             (Ty::Enum(f), _) => self.enum_value(*f, lit),
             (_, LiteralKind::Date(text)) => match date_from_ymd(text) {
                 Some(d) => Some(Value::Date(d)),
                 None => {
-                    self.error(Code::InvalidLiteral, lit.span, format!("`{text}` is not a calendar date"))
-                        .help("write dates as YYYY-MM-DD, e.g. 2026-01-31");
+                    self.error(
+                        Code::InvalidLiteral,
+                        lit.span,
+                        format!("`{text}` is not a calendar date"),
+                    )
+                    .help("write dates as YYYY-MM-DD, e.g. 2026-01-31");
                     None
                 }
             },
@@ -1103,11 +1251,16 @@ impl<'a> Resolver<'a> {
     fn lead_value(&mut self, ty: &FieldType, lit: &syntax::Literal) -> Option<Value> {
         match (ty, &lit.kind) {
             (FieldType::Bool, LiteralKind::Bool(b)) => Some(Value::Bool(*b)),
-            (FieldType::Integer, LiteralKind::Number(n)) if n.fract() == 0.0 => Some(Value::Num(*n)),
-            (FieldType::Number | FieldType::Money, LiteralKind::Number(n) | LiteralKind::Money(n)) => {
+            (FieldType::Integer, LiteralKind::Number(n)) if n.fract() == 0.0 => {
                 Some(Value::Num(*n))
             }
-            (FieldType::String, LiteralKind::String(s) | LiteralKind::Word(s)) => Some(Value::Str(s.clone())),
+            (
+                FieldType::Number | FieldType::Money,
+                LiteralKind::Number(n) | LiteralKind::Money(n),
+            ) => Some(Value::Num(*n)),
+            (FieldType::String, LiteralKind::String(s) | LiteralKind::Word(s)) => {
+                Some(Value::Str(s.clone()))
+            }
             (FieldType::Date, LiteralKind::Date(d)) => date_from_ymd(d).map(Value::Date),
             (FieldType::List, LiteralKind::List(items)) => Some(Value::List(items.clone())),
             (FieldType::List, LiteralKind::String(s)) => Some(Value::List(vec![s.clone()])),
@@ -1136,9 +1289,11 @@ impl<'a> Resolver<'a> {
                     has_lead = true;
                     for v in values {
                         let Some(f) = self.policy.field_by_name(&v.field.text) else {
-                            let names: Vec<String> = self.policy.fields.iter().map(|f| f.name.clone()).collect();
+                            let names: Vec<String> =
+                                self.policy.fields.iter().map(|f| f.name.clone()).collect();
                             let suggestion =
-                                did_you_mean(&v.field.text, names.iter().map(|s| s.as_str())).map(str::to_string);
+                                did_you_mean(&v.field.text, names.iter().map(|s| s.as_str()))
+                                    .map(str::to_string);
                             let mut diag = self.error(
                                 Code::UnknownTestField,
                                 v.field.span,
@@ -1152,7 +1307,10 @@ impl<'a> Resolver<'a> {
                                         replacement: s,
                                     });
                                 }
-                                None => diag.help = Some("test leads may only set declared fields".into()),
+                                None => {
+                                    diag.help =
+                                        Some("test leads may only set declared fields".into())
+                                }
                             }
                             continue;
                         };
@@ -1160,25 +1318,35 @@ impl<'a> Resolver<'a> {
                         match self.lead_value(&ty, &v.value) {
                             Some(value) => test.lead.push((f, value)),
                             None => {
-                                if let (FieldType::Enum(_), LiteralKind::Word(_) | LiteralKind::String(_)) =
-                                    (&ty, &v.value.kind)
+                                if let (
+                                    FieldType::Enum(_),
+                                    LiteralKind::Word(_) | LiteralKind::String(_),
+                                ) = (&ty, &v.value.kind)
                                 {
                                     self.enum_value(f, &v.value);
                                 } else {
                                     let expected = match &ty {
                                         FieldType::Bool => "true or false".to_string(),
                                         FieldType::Integer => "a whole number".to_string(),
-                                        FieldType::Number | FieldType::Money => "a number".to_string(),
+                                        FieldType::Number | FieldType::Money => {
+                                            "a number".to_string()
+                                        }
                                         FieldType::String => "quoted text".to_string(),
                                         FieldType::Date => "a date (YYYY-MM-DD)".to_string(),
-                                        FieldType::List => "a list such as [\"a\", \"b\"]".to_string(),
+                                        FieldType::List => {
+                                            "a list such as [\"a\", \"b\"]".to_string()
+                                        }
                                         FieldType::Enum(_) => "an enum value".to_string(),
                                     };
                                     let name = self.policy.fields[f].name.clone();
                                     self.error(
                                         Code::TestValueType,
                                         v.value.span,
-                                        format!("`{name}` is {}, so `{}` does not fit", article(ty.describe()), v.value.text),
+                                        format!(
+                                            "`{name}` is {}, so `{}` does not fit",
+                                            article(ty.describe()),
+                                            v.value.text
+                                        ),
                                     )
                                     .label(format!("expected {expected}"))
                                     .help(format!("give `{name}` {expected}"));
@@ -1193,25 +1361,36 @@ impl<'a> Resolver<'a> {
                     }
                 }
                 TestEntry::ExpectNoStage { .. } => test.expect_stage = Some(None),
-                TestEntry::ExpectScore { score, value, .. } => match self.policy.score_by_name(&score.text) {
-                    Some(id) => test.expect_scores.push((id, value.value)),
-                    None => {
-                        let names: Vec<String> = self.policy.scores.iter().map(|s| s.name.clone()).collect();
-                        let suggestion = did_you_mean(&score.text, names.iter().map(|s| s.as_str())).map(str::to_string);
-                        let mut diag =
-                            self.error(Code::UnknownScore, score.span, format!("no score is named `{}`", score.text));
-                        match suggestion {
-                            Some(s) => {
-                                diag.help = Some(format!("did you mean `{s}`?"));
-                                diag.fix = Some(crate::diagnostic::Fix {
-                                    span: score.span,
-                                    replacement: s,
-                                });
+                TestEntry::ExpectScore { score, value, .. } => {
+                    match self.policy.score_by_name(&score.text) {
+                        Some(id) => test.expect_scores.push((id, value.value)),
+                        None => {
+                            let names: Vec<String> =
+                                self.policy.scores.iter().map(|s| s.name.clone()).collect();
+                            let suggestion =
+                                did_you_mean(&score.text, names.iter().map(|s| s.as_str()))
+                                    .map(str::to_string);
+                            let mut diag = self.error(
+                                Code::UnknownScore,
+                                score.span,
+                                format!("no score is named `{}`", score.text),
+                            );
+                            match suggestion {
+                                Some(s) => {
+                                    diag.help = Some(format!("did you mean `{s}`?"));
+                                    diag.fix = Some(crate::diagnostic::Fix {
+                                        span: score.span,
+                                        replacement: s,
+                                    });
+                                }
+                                None => {
+                                    diag.help =
+                                        Some("declare scores with `score NAME { … }`".into())
+                                }
                             }
-                            None => diag.help = Some("declare scores with `score NAME { … }`".into()),
                         }
                     }
-                },
+                }
                 TestEntry::ExpectRule(name) => {
                     if let Some(id) = self.rule_by_name(name) {
                         test.expect_rule = Some(id);
@@ -1226,13 +1405,25 @@ impl<'a> Resolver<'a> {
                 TestEntry::Error { .. } => {}
             }
         }
-        let has_expectation = decl
+        let has_expectation = decl.entries.iter().any(|e| {
+            matches!(
+                e,
+                TestEntry::ExpectStage(_)
+                    | TestEntry::ExpectNoStage { .. }
+                    | TestEntry::ExpectScore { .. }
+                    | TestEntry::ExpectRule(_)
+            )
+        });
+        let has_syntax_error = decl
             .entries
             .iter()
-            .any(|e| matches!(e, TestEntry::ExpectStage(_) | TestEntry::ExpectNoStage { .. } | TestEntry::ExpectScore { .. } | TestEntry::ExpectRule(_)));
-        let has_syntax_error = decl.entries.iter().any(|e| matches!(e, TestEntry::Error { .. }));
+            .any(|e| matches!(e, TestEntry::Error { .. }));
         if (!has_lead || !has_expectation) && !has_syntax_error {
-            let missing = if !has_lead { "`lead { … }`" } else { "`expect` line" };
+            let missing = if !has_lead {
+                "`lead { … }`"
+            } else {
+                "`expect` line"
+            };
             self.error(Code::EmptyTest, decl.name.span, format!("test \"{}\" has no {missing}", decl.name.value))
                 .help("a test gives a lead and what to expect, e.g. `lead { budget: 5000 }` and `expect SQL`");
         }
@@ -1273,24 +1464,48 @@ impl<'a> Resolver<'a> {
                             stack.push((dep, 0));
                         }
                         Mark::Active => {
-                            let cycle_start = stack.iter().position(|(n, _)| *n == dep).unwrap_or(0);
-                            let cycle: Vec<Symbol> = stack[cycle_start..].iter().map(|(n, _)| *n).collect();
+                            let cycle_start =
+                                stack.iter().position(|(n, _)| *n == dep).unwrap_or(0);
+                            let cycle: Vec<Symbol> =
+                                stack[cycle_start..].iter().map(|(n, _)| *n).collect();
                             if cycle.iter().any(|n| reported.contains(n)) {
                                 continue;
                             }
                             reported.extend(cycle.iter().copied());
-                            let names: Vec<String> = cycle.iter().chain([&dep]).map(|s| self.symbol_name(*s)).collect();
+                            let names: Vec<String> = cycle
+                                .iter()
+                                .chain([&dep])
+                                .map(|s| self.symbol_name(*s))
+                                .collect();
                             let has_score = cycle.iter().any(|s| matches!(s, Symbol::Score(_)));
                             let (code, what) = if has_score {
-                                (Code::CyclicScore, if cycle.len() == 1 { "a score cannot use itself" } else { "these scores and criteria depend on each other" })
+                                (
+                                    Code::CyclicScore,
+                                    if cycle.len() == 1 {
+                                        "a score cannot use itself"
+                                    } else {
+                                        "these scores and criteria depend on each other"
+                                    },
+                                )
                             } else {
-                                (Code::CyclicCriterion, if cycle.len() == 1 { "a criterion cannot use itself" } else { "these criteria are defined in terms of each other" })
+                                (
+                                    Code::CyclicCriterion,
+                                    if cycle.len() == 1 {
+                                        "a criterion cannot use itself"
+                                    } else {
+                                        "these criteria are defined in terms of each other"
+                                    },
+                                )
                             };
                             let path = self.policy.path(at).to_path_buf();
                             self.diagnostics.push(
                                 Diagnostic::new(code, path, at.span, format!("{what}: {}", names.join(" → ")))
                                     .label("the cycle closes here")
-                                    .help("break the cycle: define one of them directly in terms of fields"),
+                                    .help(if cycle.len() == 1 {
+                                        "define it directly in terms of fields, criteria and other scores"
+                                    } else {
+                                        "break the cycle: define one of them directly in terms of fields"
+                                    }),
                             );
                             // Neutralise the edge so evaluation terminates.
                             self.break_edge(node, dep);
@@ -1322,8 +1537,13 @@ impl<'a> Resolver<'a> {
         fn cut(expr: &mut Expr, to: Symbol) {
             let hit = match &expr.kind {
                 ExprKind::Criterion(c) => to == Symbol::Criterion(*c),
-                ExprKind::Cmp { lhs, rhs, .. } => [lhs, rhs].iter().any(|t| matches!(t, Term::Score(s) if to == Symbol::Score(*s))),
-                ExprKind::In { lhs: Term::Score(s), .. } => to == Symbol::Score(*s),
+                ExprKind::Cmp { lhs, rhs, .. } => [lhs, rhs]
+                    .iter()
+                    .any(|t| matches!(t, Term::Score(s) if to == Symbol::Score(*s))),
+                ExprKind::In {
+                    lhs: Term::Score(s),
+                    ..
+                } => to == Symbol::Score(*s),
                 _ => false,
             };
             if hit {
@@ -1331,7 +1551,9 @@ impl<'a> Resolver<'a> {
                 return;
             }
             match &mut expr.kind {
-                ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::AtLeast { items: xs, .. } => xs.iter_mut().for_each(|x| cut(x, to)),
+                ExprKind::And(xs) | ExprKind::Or(xs) | ExprKind::AtLeast { items: xs, .. } => {
+                    xs.iter_mut().for_each(|x| cut(x, to))
+                }
                 ExprKind::Not(x) => cut(x, to),
                 _ => {}
             }
@@ -1369,7 +1591,11 @@ impl<'a> Resolver<'a> {
             negated_uses(&self.policy, &rule.expr, false, None, &mut negated, 0);
             let needed = necessary_fields(&self.policy, &rule.expr, None, 0);
             let mut warned = HashSet::new();
-            let stage = &self.policy.stages.get(rule.stage).map_or("", |s| s.name.as_str());
+            let stage = &self
+                .policy
+                .stages
+                .get(rule.stage)
+                .map_or("", |s| s.name.as_str());
             for (field, at, negation) in negated
                 .into_iter()
                 .map(|(f, l)| (f, l, true))
@@ -1403,7 +1629,6 @@ impl<'a> Resolver<'a> {
         self.diagnostics.extend(warnings);
     }
 
-
     fn warn_unused(&mut self) {
         let root = self.units.len() - 1;
         let root_file = self.file_of_unit[root];
@@ -1411,11 +1636,13 @@ impl<'a> Resolver<'a> {
             return; // a definitions file: its criteria are for importers
         }
         let mut used: HashSet<CriterionId> = HashSet::new();
-        let mut visit = |e: &Expr| walk(e, &mut |x| {
-            if let ExprKind::Criterion(c) = x.kind {
-                used.insert(c);
-            }
-        });
+        let mut visit = |e: &Expr| {
+            walk(e, &mut |x| {
+                if let ExprKind::Criterion(c) = x.kind {
+                    used.insert(c);
+                }
+            })
+        };
         for r in &self.policy.rules {
             visit(&r.expr);
         }
@@ -1436,7 +1663,10 @@ impl<'a> Resolver<'a> {
                         Code::UnusedDefinition,
                         self.policy.path(c.loc).to_path_buf(),
                         c.loc.span,
-                        format!("criterion `{}` is not used by any rule, criterion or score", c.name),
+                        format!(
+                            "criterion `{}` is not used by any rule, criterion or score",
+                            c.name
+                        ),
                     )
                     .label("never used")
                     .help("use it in a rule, or remove it"),
@@ -1476,30 +1706,55 @@ fn mentioned_fields(policy: &Policy, expr: &Expr, out: &mut HashSet<FieldId>, de
 /// The field a test reads, if it reads one.
 fn tested_field(kind: &ExprKind) -> Option<FieldId> {
     match kind {
-        ExprKind::BoolField(f) | ExprKind::Text { field: f, .. } | ExprKind::Within { field: f, .. } => Some(*f),
-        ExprKind::Cmp { lhs: Term::Field(f), .. } | ExprKind::Cmp { rhs: Term::Field(f), .. } => Some(*f),
-        ExprKind::In { lhs: Term::Field(f), .. } => Some(*f),
+        ExprKind::BoolField(f)
+        | ExprKind::Text { field: f, .. }
+        | ExprKind::Within { field: f, .. } => Some(*f),
+        ExprKind::Cmp {
+            lhs: Term::Field(f),
+            ..
+        }
+        | ExprKind::Cmp {
+            rhs: Term::Field(f),
+            ..
+        } => Some(*f),
+        ExprKind::In {
+            lhs: Term::Field(f),
+            ..
+        } => Some(*f),
         _ => None,
     }
 }
 
 /// Fields without which `expr` cannot be true. `at` replaces the location
 /// of uses found inside a criterion by the place the rule names it.
-fn necessary_fields(policy: &Policy, expr: &Expr, at: Option<Loc>, depth: usize) -> Vec<(FieldId, Loc)> {
+fn necessary_fields(
+    policy: &Policy,
+    expr: &Expr,
+    at: Option<Loc>,
+    depth: usize,
+) -> Vec<(FieldId, Loc)> {
     let here = at.unwrap_or(expr.loc);
     if let Some(f) = tested_field(&expr.kind) {
         return vec![(f, here)];
     }
     match &expr.kind {
-        ExprKind::And(items) => items.iter().flat_map(|x| necessary_fields(policy, x, at, depth)).collect(),
-        ExprKind::AtLeast { n, items } if *n as usize >= items.len() => {
-            items.iter().flat_map(|x| necessary_fields(policy, x, at, depth)).collect()
-        }
+        ExprKind::And(items) => items
+            .iter()
+            .flat_map(|x| necessary_fields(policy, x, at, depth))
+            .collect(),
+        ExprKind::AtLeast { n, items } if *n as usize >= items.len() => items
+            .iter()
+            .flat_map(|x| necessary_fields(policy, x, at, depth))
+            .collect(),
         ExprKind::Or(items) | ExprKind::AtLeast { items, .. } => {
             let mut sets = items.iter().map(|x| necessary_fields(policy, x, at, depth));
-            let Some(first) = sets.next() else { return Vec::new() };
+            let Some(first) = sets.next() else {
+                return Vec::new();
+            };
             sets.fold(first, |acc, next| {
-                acc.into_iter().filter(|(f, _)| next.iter().any(|(g, _)| g == f)).collect()
+                acc.into_iter()
+                    .filter(|(f, _)| next.iter().any(|(g, _)| g == f))
+                    .collect()
             })
         }
         ExprKind::Criterion(c) if depth < MAX_CRITERION_DEPTH => {
@@ -1510,7 +1765,14 @@ fn necessary_fields(policy: &Policy, expr: &Expr, at: Option<Loc>, depth: usize)
 }
 
 /// Field tests under a negation (`not`, `!=`; `not in` is `not (… in …)`).
-fn negated_uses(policy: &Policy, expr: &Expr, negated: bool, at: Option<Loc>, out: &mut Vec<(FieldId, Loc)>, depth: usize) {
+fn negated_uses(
+    policy: &Policy,
+    expr: &Expr,
+    negated: bool,
+    at: Option<Loc>,
+    out: &mut Vec<(FieldId, Loc)>,
+    depth: usize,
+) {
     let here = at.unwrap_or(expr.loc);
     let ne = matches!(expr.kind, ExprKind::Cmp { op: CmpOp::Ne, .. });
     if let Some(f) = tested_field(&expr.kind) {
@@ -1520,13 +1782,18 @@ fn negated_uses(policy: &Policy, expr: &Expr, negated: bool, at: Option<Loc>, ou
         return;
     }
     match &expr.kind {
-        ExprKind::And(items) | ExprKind::Or(items) | ExprKind::AtLeast { items, .. } => {
-            items.iter().for_each(|x| negated_uses(policy, x, negated, at, out, depth))
-        }
+        ExprKind::And(items) | ExprKind::Or(items) | ExprKind::AtLeast { items, .. } => items
+            .iter()
+            .for_each(|x| negated_uses(policy, x, negated, at, out, depth)),
         ExprKind::Not(inner) => negated_uses(policy, inner, !negated, at, out, depth),
-        ExprKind::Criterion(c) if depth < MAX_CRITERION_DEPTH => {
-            negated_uses(policy, &policy.criteria[*c].expr, negated, Some(here), out, depth + 1)
-        }
+        ExprKind::Criterion(c) if depth < MAX_CRITERION_DEPTH => negated_uses(
+            policy,
+            &policy.criteria[*c].expr,
+            negated,
+            Some(here),
+            out,
+            depth + 1,
+        ),
         _ => {}
     }
 }

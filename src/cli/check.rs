@@ -22,7 +22,9 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let db = Database::default();
     let mut all = Vec::new();
     for path in &files {
-        let file = db.load(path).ok_or_else(|| format!("{}: cannot read file", path.display()))?;
+        let file = db
+            .load(path)
+            .ok_or_else(|| format!("{}: cannot read file", path.display()))?;
         all.extend(db::checked(&db, file).diagnostics.iter().cloned());
     }
     let errors = all.iter().filter(|d| d.severity == Severity::Error).count();
@@ -40,7 +42,11 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         );
     }
     let failed = errors > 0 || (args.deny_warnings && warnings > 0);
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 pub(crate) fn plural(n: usize) -> &'static str {

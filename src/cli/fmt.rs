@@ -20,7 +20,9 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let mut would_change = Vec::new();
     let mut unparsable = 0;
     for path in &files {
-        let file = db.load(path).ok_or_else(|| format!("{}: cannot read file", path.display()))?;
+        let file = db
+            .load(path)
+            .ok_or_else(|| format!("{}: cannot read file", path.display()))?;
         let parsed = db::parse(&db, file);
         if !parsed.diagnostics.is_empty() {
             // Formatting a file with syntax errors would drop the lines it

@@ -31,16 +31,24 @@ pub struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Check policies for syntax, name and type errors and policy problems.
-    #[command(after_help = "Examples:\n  qualify check policy.qual\n  qualify check examples/ --format github\n  qualify check . --deny-warnings --format sarif > qualify.sarif\n\nExit status: 0 clean, 1 errors (or warnings with --deny-warnings), 2 usage error.")]
+    #[command(
+        after_help = "Examples:\n  qualify check policy.qual\n  qualify check examples/ --format github\n  qualify check . --deny-warnings --format sarif > qualify.sarif\n\nExit status: 0 clean, 1 errors (or warnings with --deny-warnings), 2 usage error."
+    )]
     Check(check::Args),
     /// Rewrite policies in the canonical layout.
-    #[command(after_help = "Examples:\n  qualify fmt policy.qual\n  qualify fmt --check examples/\n\nWith --check nothing is written; exit status 1 names the files that would change.")]
+    #[command(
+        after_help = "Examples:\n  qualify fmt policy.qual\n  qualify fmt --check examples/\n\nWith --check nothing is written; exit status 1 names the files that would change."
+    )]
     Fmt(fmt::Args),
     /// Run the `test` blocks of policies.
-    #[command(after_help = "Examples:\n  qualify test examples/\n  qualify test policy.qual --as-of 2026-06-30\n\nExit status: 0 when every test passes, 1 otherwise.")]
+    #[command(
+        after_help = "Examples:\n  qualify test examples/\n  qualify test policy.qual --as-of 2026-06-30\n\nExit status: 0 when every test passes, 1 otherwise."
+    )]
     Test(test::Args),
     /// Create a working policy folder: schema, policy, tests, sample leads, CI workflow.
-    #[command(after_help = "Examples:\n  qualify init my-policy\n  qualify init enterprise --template meddpicc")]
+    #[command(
+        after_help = "Examples:\n  qualify init my-policy\n  qualify init enterprise --template meddpicc"
+    )]
     Init(init::Args),
 }
 
@@ -90,10 +98,13 @@ pub(crate) fn collect_policy_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, St
                 .into_iter()
                 .filter_entry(|e| {
                     let name = e.file_name().to_string_lossy();
-                    e.depth() == 0 || !(name.starts_with('.') || name == "target" || name == "node_modules")
+                    e.depth() == 0
+                        || !(name.starts_with('.') || name == "target" || name == "node_modules")
                 })
                 .filter_map(Result::ok)
-                .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "qual"))
+                .filter(|e| {
+                    e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "qual")
+                })
                 .map(|e| db::normalize(e.path()))
                 .collect();
             found.sort();

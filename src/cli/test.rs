@@ -17,16 +17,24 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
     let as_of = match &args.as_of {
-        Some(text) => date_from_ymd(text).ok_or_else(|| format!("--as-of {text}: expected a date as YYYY-MM-DD"))?,
+        Some(text) => date_from_ymd(text)
+            .ok_or_else(|| format!("--as-of {text}: expected a date as YYYY-MM-DD"))?,
         None => today(),
     };
     let files = collect_policy_files(&args.paths)?;
     let db = Database::default();
     let (mut passed, mut failed) = (0usize, 0usize);
     for path in &files {
-        let file = db.load(path).ok_or_else(|| format!("{}: cannot read file", path.display()))?;
+        let file = db
+            .load(path)
+            .ok_or_else(|| format!("{}: cannot read file", path.display()))?;
         let checked = db::checked(&db, file);
-        let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
+        let errors: Vec<_> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .cloned()
+            .collect();
         let has_tests = db::parse(&db, file)
             .file
             .items
@@ -38,7 +46,10 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         println!("{}", path.display());
         if !errors.is_empty() {
             print_diagnostics(&db, &errors, Format::Human);
-            println!("  ✗ the policy has {} error(s); its tests cannot run", errors.len());
+            println!(
+                "  ✗ the policy has {} error(s); its tests cannot run",
+                errors.len()
+            );
             failed += checked.policy.tests.len().max(1);
             continue;
         }
@@ -61,18 +72,28 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     }
     println!();
     println!("{passed} passed, {failed} failed");
-    Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// What went wrong with one test, in words; empty when it passed.
 pub fn run_one(policy: &Policy, test: &crate::check::policy::Test, as_of: i32) -> Vec<String> {
     let lead = crate::eval::lead_from(policy, test.lead.iter().cloned());
     let outcome = crate::eval::evaluate(policy, &lead, as_of);
-    let stage_name = |s: Option<usize>| s.map_or("no stage".to_string(), |s| policy.stages[s].name.clone());
+    let stage_name =
+        |s: Option<usize>| s.map_or("no stage".to_string(), |s| policy.stages[s].name.clone());
     let decided_by = || match outcome.rule {
         Some(r) => {
             let rule = &policy.rules[r];
-            format!("decided by rule `{}` ({}:{})", rule.display_name(), policy.path(rule.loc).display(), rule.line)
+            format!(
+                "decided by rule `{}` ({}:{})",
+                rule.display_name(),
+                policy.path(rule.loc).display(),
+                rule.line
+            )
         }
         None if outcome.stage.is_some() => "no rule matched, so `otherwise` applied".to_string(),
         None => "no rule matched and the policy has no `otherwise`".to_string(),

@@ -26,7 +26,7 @@ impl Truth {
     pub fn from_bool(b: bool) -> Truth {
         if b { Truth::True } else { Truth::False }
     }
-    pub fn not(self) -> Truth {
+    pub fn negate(self) -> Truth {
         match self {
             Truth::True => Truth::False,
             Truth::False => Truth::True,

@@ -108,7 +108,9 @@ impl Ctx<'_> {
                 rhs,
                 ignore_case,
             } => match (self.term(lhs), self.term(rhs)) {
-                (Some(a), Some(b)) => compare(&a, *op, &b, *ignore_case).map_or(Truth::Unknown, Truth::from_bool),
+                (Some(a), Some(b)) => {
+                    compare(&a, *op, &b, *ignore_case).map_or(Truth::Unknown, Truth::from_bool)
+                }
                 _ => Truth::Unknown,
             },
             ExprKind::In {
@@ -140,7 +142,9 @@ impl Ctx<'_> {
                 _ => Truth::Unknown,
             },
             ExprKind::Within { field, days } => match &self.lead[*field] {
-                Some(Value::Date(d)) => Truth::from_bool((*d as i64 - self.as_of as i64).abs() <= *days as i64),
+                Some(Value::Date(d)) => {
+                    Truth::from_bool((*d as i64 - self.as_of as i64).abs() <= *days as i64)
+                }
                 _ => Truth::Unknown,
             },
             ExprKind::And(items) => {
@@ -165,7 +169,7 @@ impl Ctx<'_> {
                 }
                 result
             }
-            ExprKind::Not(inner) => self.expr(inner).not(),
+            ExprKind::Not(inner) => self.expr(inner).negate(),
             ExprKind::AtLeast { n, items } => {
                 let (mut yes, mut maybe) = (0u32, 0u32);
                 for item in items {

@@ -144,6 +144,7 @@ pub struct ScoreDecl {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[allow(clippy::large_enum_variant)] // few per file; boxing buys nothing
 pub enum ScoreEntry {
     Points(PointLine),
     Cap { value: NumberLit, span: Span },

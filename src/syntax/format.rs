@@ -53,8 +53,11 @@ impl Emitter<'_> {
                 break;
             }
             self.blank_line_before(comment.span.start as usize);
-            self.lines
-                .push(format!("{}#{}", INDENT.repeat(depth), comment.text.trim_end()));
+            self.lines.push(format!(
+                "{}#{}",
+                INDENT.repeat(depth),
+                comment.text.trim_end()
+            ));
             self.last_end = comment.span.end as usize;
             self.next_comment += 1;
         }
@@ -64,7 +67,9 @@ impl Emitter<'_> {
         self.flush_comments(start, depth);
         self.blank_line_before(start);
         let mut line = format!("{}{}", INDENT.repeat(depth), content);
-        let line_end = self.text[end..].find('\n').map_or(self.text.len(), |i| end + i);
+        let line_end = self.text[end..]
+            .find('\n')
+            .map_or(self.text.len(), |i| end + i);
         let mut extra = Vec::new();
         while let Some(comment) = self.comments.get(self.next_comment) {
             let at = comment.span.start as usize;
@@ -74,7 +79,11 @@ impl Emitter<'_> {
             if extra.is_empty() && !line.contains(" #") {
                 line.push_str(&format!("  #{}", comment.text.trim_end()));
             } else {
-                extra.push(format!("{}#{}", INDENT.repeat(depth), comment.text.trim_end()));
+                extra.push(format!(
+                    "{}#{}",
+                    INDENT.repeat(depth),
+                    comment.text.trim_end()
+                ));
             }
             self.next_comment += 1;
         }
@@ -86,13 +95,17 @@ impl Emitter<'_> {
     fn item(&mut self, item: &Item) {
         let (start, end) = (item.span.start as usize, item.span.end as usize);
         match &item.kind {
-            ItemKind::Import(path) => self.emit(0, format!("import {}", escape(&path.value)), start, end),
+            ItemKind::Import(path) => {
+                self.emit(0, format!("import {}", escape(&path.value)), start, end)
+            }
             ItemKind::Field(field) => self.emit(0, field_line(field), start, end),
             ItemKind::Stages(stages) => {
                 let names: Vec<&str> = stages.iter().map(|s| s.text.as_str()).collect();
                 self.emit(0, format!("stages {}", names.join(" < ")), start, end)
             }
-            ItemKind::Otherwise(stage) => self.emit(0, format!("otherwise {}", stage.text), start, end),
+            ItemKind::Otherwise(stage) => {
+                self.emit(0, format!("otherwise {}", stage.text), start, end)
+            }
             ItemKind::Criterion(c) => self.emit(
                 0,
                 format!("criterion {}: {}", c.name.text, cond(&c.condition)),
@@ -109,9 +122,12 @@ impl Emitter<'_> {
                             let (s, e) = (line.span.start as usize, line.span.end as usize);
                             self.emit(1, point_line(line), s, e)
                         }
-                        ScoreEntry::Cap { value, span } => {
-                            self.emit(1, format!("cap {}", value.text), span.start as usize, span.end as usize)
-                        }
+                        ScoreEntry::Cap { value, span } => self.emit(
+                            1,
+                            format!("cap {}", value.text),
+                            span.start as usize,
+                            span.end as usize,
+                        ),
                         ScoreEntry::Error { span } => self.emit(
                             1,
                             self.text[span.range()].trim().to_string(),
@@ -124,14 +140,24 @@ impl Emitter<'_> {
             }
             ItemKind::Test(test) => {
                 let open_end = test.name.span.end as usize;
-                self.emit(0, format!("test {} {{", escape(&test.name.value)), start, open_end);
+                self.emit(
+                    0,
+                    format!("test {} {{", escape(&test.name.value)),
+                    start,
+                    open_end,
+                );
                 for entry in &test.entries {
                     let (content, span) = test_entry(entry, self.text);
                     self.emit(1, content, span.start as usize, span.end as usize);
                 }
                 self.close_block(end);
             }
-            ItemKind::Error => self.emit(0, self.text[item.span.range()].trim().to_string(), start, end),
+            ItemKind::Error => self.emit(
+                0,
+                self.text[item.span.range()].trim().to_string(),
+                start,
+                end,
+            ),
         }
     }
 
@@ -141,7 +167,9 @@ impl Emitter<'_> {
         self.flush_comments(close, 1);
         self.lines.push("}".to_string());
         self.last_end = close;
-        let line_end = self.text[end..].find('\n').map_or(self.text.len(), |i| end + i);
+        let line_end = self.text[end..]
+            .find('\n')
+            .map_or(self.text.len(), |i| end + i);
         if let Some(comment) = self.comments.get(self.next_comment) {
             if comment.trailing && (comment.span.start as usize) < line_end {
                 let last = self.lines.last_mut().unwrap();
@@ -193,15 +221,39 @@ fn field_line(field: &FieldDecl) -> String {
 
 /// Enum values print bare when they are a plain word, quoted otherwise.
 pub fn enum_value(value: &str) -> String {
-    let plain = value.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+    let plain = value
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_')
         && value.chars().all(|c| c.is_alphanumeric() || c == '_')
         && !RESERVED.contains(&value);
-    if plain { value.to_string() } else { escape(value) }
+    if plain {
+        value.to_string()
+    } else {
+        escape(value)
+    }
 }
 
-const RESERVED: &[&str] = &[
-    "and", "or", "not", "known", "unknown", "in", "between", "contains", "starts", "ends", "within", "cap",
-    "because", "true", "false", "ignoring", "when", "per", "overrides",
+pub const RESERVED: &[&str] = &[
+    "and",
+    "or",
+    "not",
+    "known",
+    "unknown",
+    "in",
+    "between",
+    "contains",
+    "starts",
+    "ends",
+    "within",
+    "cap",
+    "because",
+    "true",
+    "false",
+    "ignoring",
+    "when",
+    "per",
+    "overrides",
 ];
 
 fn rule_line(rule: &RuleDecl) -> String {
@@ -252,9 +304,10 @@ fn test_entry(entry: &TestEntry, text: &str) -> (String, Span) {
         }
         TestEntry::ExpectStage(stage) => (format!("expect {}", stage.text), stage.span),
         TestEntry::ExpectNoStage { span } => ("expect no stage".to_string(), *span),
-        TestEntry::ExpectScore { score, value, span } => {
-            (format!("expect score {} = {}", score.text, value.text), *span)
-        }
+        TestEntry::ExpectScore { score, value, span } => (
+            format!("expect score {} = {}", score.text, value.text),
+            *span,
+        ),
         TestEntry::ExpectRule(rule) => (format!("expect rule {}", rule.text), rule.span),
         TestEntry::AsOf(date) => (format!("as of {}", date.text), date.span),
         TestEntry::Error { span } => (text[span.range()].trim().to_string(), *span),
@@ -300,7 +353,13 @@ pub fn cond(c: &Cond) -> String {
             rhs,
             ignore_case,
             ..
-        } => format!("{} {} {}{}", operand(lhs), op.symbol(), operand(rhs), ic(*ignore_case)),
+        } => format!(
+            "{} {} {}{}",
+            operand(lhs),
+            op.symbol(),
+            operand(rhs),
+            ic(*ignore_case)
+        ),
         CondKind::In {
             lhs,
             negated,
@@ -314,16 +373,31 @@ pub fn cond(c: &Cond) -> String {
             ic(*ignore_case)
         ),
         CondKind::Between { lhs, low, high } => {
-            format!("{} between {} and {}", operand(lhs), operand(low), operand(high))
+            format!(
+                "{} between {} and {}",
+                operand(lhs),
+                operand(low),
+                operand(high)
+            )
         }
         CondKind::Text {
             lhs,
             op,
             rhs,
             ignore_case,
-        } => format!("{} {} {}{}", operand(lhs), op.words(), operand(rhs), ic(*ignore_case)),
+        } => format!(
+            "{} {} {}{}",
+            operand(lhs),
+            op.words(),
+            operand(rhs),
+            ic(*ignore_case)
+        ),
         CondKind::Within { lhs, days } => {
-            format!("{} within {days} {}", operand(lhs), if *days == 1 { "day" } else { "days" })
+            format!(
+                "{} within {days} {}",
+                operand(lhs),
+                if *days == 1 { "day" } else { "days" }
+            )
         }
     }
 }

@@ -18,7 +18,14 @@ struct QualParser;
 pub const MAX_NESTING: usize = 64;
 
 const DECL_KEYWORDS: &[&str] = &[
-    "import", "field", "stages", "otherwise", "criterion", "score", "rule", "test",
+    "import",
+    "field",
+    "stages",
+    "otherwise",
+    "criterion",
+    "score",
+    "rule",
+    "test",
 ];
 
 #[derive(Clone, Debug, PartialEq)]
@@ -152,6 +159,9 @@ struct Builder<'a> {
 /// an optional or repeated trailing part: it ends where its last token does.
 fn span_of(pair: &Pair<Rule>) -> Span {
     let s = pair.as_span();
+    if matches!(pair.as_rule(), Rule::string | Rule::name) {
+        return Span::new(s.start(), s.end());
+    }
     let end = pair
         .clone()
         .into_inner()
@@ -175,7 +185,23 @@ impl<'a> Builder<'a> {
                 Rule::EOI => continue,
                 Rule::error_item => {
                     if !in_error_run {
-                        let diag = self.strict_error(Rule::strict_item, span.start as usize);
+                        // A line that starts with a declaration keyword is
+                        // explained as that declaration, not as a rule.
+                        let first_word: String = self.text[span.range()]
+                            .chars()
+                            .take_while(|c| c.is_alphanumeric() || *c == '_')
+                            .collect();
+                        let rule = match first_word.as_str() {
+                            "import" => Rule::strict_import,
+                            "field" => Rule::strict_field,
+                            "stages" => Rule::strict_stages,
+                            "otherwise" => Rule::strict_otherwise,
+                            "criterion" => Rule::strict_criterion,
+                            "score" => Rule::strict_score,
+                            "test" => Rule::strict_test,
+                            _ => Rule::strict_item,
+                        };
+                        let diag = self.strict_error(rule, span.start as usize);
                         self.diagnostics.push(diag);
                     }
                     in_error_run = true;
@@ -185,7 +211,9 @@ impl<'a> Builder<'a> {
                     });
                     continue;
                 }
-                Rule::import_decl => ItemKind::Import(self.string(pair.into_inner().nth(1).unwrap())),
+                Rule::import_decl => {
+                    ItemKind::Import(self.string(pair.into_inner().nth(1).unwrap()))
+                }
                 Rule::field_decl => ItemKind::Field(self.field(pair)),
                 Rule::stages_decl => ItemKind::Stages(
                     pair.into_inner()
@@ -193,7 +221,9 @@ impl<'a> Builder<'a> {
                         .map(|p| self.name(p))
                         .collect(),
                 ),
-                Rule::otherwise_decl => ItemKind::Otherwise(self.name(pair.into_inner().nth(1).unwrap())),
+                Rule::otherwise_decl => {
+                    ItemKind::Otherwise(self.name(pair.into_inner().nth(1).unwrap()))
+                }
                 Rule::criterion_decl => {
                     let mut inner = pair.into_inner().skip(1);
                     let name = self.name(inner.next().unwrap());
@@ -217,9 +247,16 @@ impl<'a> Builder<'a> {
             Err(err) => self.pest_error(err, start),
             Ok(_) => {
                 // The entry parses alone but not in place: say so plainly.
-                let end = self.text[start..].find('\n').map_or(self.text.len(), |i| start + i);
-                Diagnostic::new(Code::Syntax, self.path, Span::new(start, end), "this line does not fit here")
-                    .help("each declaration, rule or test starts on its own line")
+                let end = self.text[start..]
+                    .find('\n')
+                    .map_or(self.text.len(), |i| start + i);
+                Diagnostic::new(
+                    Code::Syntax,
+                    self.path,
+                    Span::new(start, end),
+                    "this line does not fit here",
+                )
+                .help("each declaration, rule or test starts on its own line")
             }
         }
     }
@@ -238,11 +275,17 @@ impl<'a> Builder<'a> {
             pos = trimmed.len();
             at_line_end = true;
         }
-        let found = if at_line_end { "" } else { found_token(self.text, pos) };
+        let found = if at_line_end {
+            ""
+        } else {
+            found_token(self.text, pos)
+        };
         let end = pos + found.len().max(if pos < self.text.len() { 1 } else { 0 });
         let end = floor_char_boundary(self.text, end.min(self.text.len()));
         let expected = match &err.variant {
-            pest::error::ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
+            pest::error::ErrorVariant::ParsingError { positives, .. } => {
+                describe_expected(positives)
+            }
             pest::error::ErrorVariant::CustomError { message } => message.clone(),
         };
         let found_text = if at_line_end {
@@ -266,16 +309,28 @@ impl<'a> Builder<'a> {
             .chars()
             .take_while(|c| c.is_alphanumeric() || *c == '_')
             .collect();
-        let word_start = line_start + (self.text[line_start..].len() - self.text[line_start..].trim_start().len());
+        let word_start = line_start
+            + (self.text[line_start..].len() - self.text[line_start..].trim_start().len());
         if !first_word.is_empty() && !DECL_KEYWORDS.contains(&first_word.as_str()) {
             if let Some(keyword) = did_you_mean(&first_word, DECL_KEYWORDS.iter().copied()) {
-                diag = diag
-                    .help(format!("did you mean `{keyword}`?"))
-                    .fix(Span::new(word_start, word_start + first_word.len()), keyword);
+                diag = diag.help(format!("did you mean `{keyword}`?")).fix(
+                    Span::new(word_start, word_start + first_word.len()),
+                    keyword,
+                );
                 return diag;
             }
         }
-        let line_end = self.text[pos..].find('\n').map_or(self.text.len(), |i| pos + i);
+        if crate::syntax::format::RESERVED.contains(&found) {
+            return diag.help(format!(
+                "`{found}` is a reserved word and cannot be part of a name: leave it out or join the words with `_` (e.g. `do_{found}_x`), and read the column with `from \"…\"`"
+            ));
+        }
+        if found == "-" && self.text[..pos].ends_with(|c: char| c.is_alphanumeric()) {
+            return diag.help("names are words of letters, digits and `_`: write `follow_up` or `follow up`, not `follow-up`");
+        }
+        let line_end = self.text[pos..]
+            .find('\n')
+            .map_or(self.text.len(), |i| pos + i);
         let line = &self.text[line_start..line_end];
         if line.matches('"').count() % 2 == 1 {
             return diag.help("a quoted string on this line has no closing quote");
@@ -289,7 +344,11 @@ impl<'a> Builder<'a> {
     fn name(&self, pair: Pair<Rule>) -> Name {
         debug_assert_eq!(pair.as_rule(), Rule::name);
         let span = span_of(&pair);
-        let text = pair.into_inner().map(|w| w.as_str()).collect::<Vec<_>>().join(" ");
+        let text = pair
+            .into_inner()
+            .map(|w| w.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
         Name { text, span }
     }
 
@@ -399,7 +458,9 @@ impl<'a> Builder<'a> {
                     let points = self.number(parts.next().unwrap());
                     let clause = parts.next().unwrap();
                     let kind = match clause.as_rule() {
-                        Rule::when_clause => PointKind::When(self.condition(clause.into_inner().nth(1).unwrap())),
+                        Rule::when_clause => {
+                            PointKind::When(self.condition(clause.into_inner().nth(1).unwrap()))
+                        }
                         _ => {
                             let mut parts = clause.into_inner().skip(1);
                             let field = self.name(parts.next().unwrap());
@@ -407,9 +468,12 @@ impl<'a> Builder<'a> {
                             let mut when = None;
                             for part in parts {
                                 match part.as_rule() {
-                                    Rule::line_cap => cap = Some(self.number(part.into_inner().nth(1).unwrap())),
+                                    Rule::line_cap => {
+                                        cap = Some(self.number(part.into_inner().nth(1).unwrap()))
+                                    }
                                     Rule::when_clause => {
-                                        when = Some(self.condition(part.into_inner().nth(1).unwrap()))
+                                        when =
+                                            Some(self.condition(part.into_inner().nth(1).unwrap()))
                                     }
                                     _ => {}
                                 }
@@ -424,8 +488,10 @@ impl<'a> Builder<'a> {
                     entries.push(ScoreEntry::Cap { value, span });
                 }
                 Rule::block_error => {
-                    self.diagnostics
-                        .push(self.block_error(span, "a point line such as `+10 when demo requested`, or `cap 100`"));
+                    self.diagnostics.push(self.block_error(
+                        span,
+                        "a point line such as `+10 when demo requested`, or `cap 100`",
+                    ));
                     entries.push(ScoreEntry::Error { span });
                 }
                 _ => {}
@@ -507,21 +573,32 @@ impl<'a> Builder<'a> {
                             let value = self.number(parts.next().unwrap());
                             TestEntry::ExpectScore { score, value, span }
                         }
-                        Rule::expect_rule => TestEntry::ExpectRule(self.name(what.into_inner().nth(1).unwrap())),
+                        Rule::expect_rule => {
+                            TestEntry::ExpectRule(self.name(what.into_inner().nth(1).unwrap()))
+                        }
                         Rule::expect_none => TestEntry::ExpectNoStage { span },
                         _ => TestEntry::ExpectStage(self.name(what.into_inner().next().unwrap())),
                     });
                 }
                 Rule::test_as_of => {
-                    let date = entry.into_inner().find(|p| p.as_rule() == Rule::date).unwrap();
+                    let date = entry
+                        .into_inner()
+                        .find(|p| p.as_rule() == Rule::date)
+                        .unwrap();
                     entries.push(TestEntry::AsOf(self.literal(date)));
                 }
                 Rule::block_error => {
-                    let mut diag = match QualParser::parse(Rule::strict_test_entry, &self.text[span.start as usize..]) {
+                    let mut diag = match QualParser::parse(
+                        Rule::strict_test_entry,
+                        &self.text[span.start as usize..],
+                    ) {
                         Err(err) => self.pest_error(err, span.start as usize),
                         Ok(_) => self.block_error(span, "`lead { … }` or `expect …`"),
                     };
-                    let word: String = self.text[span.range()].chars().take_while(|c| c.is_alphabetic()).collect();
+                    let word: String = self.text[span.range()]
+                        .chars()
+                        .take_while(|c| c.is_alphabetic())
+                        .collect();
                     if let Some(keyword) = did_you_mean(&word, ["lead", "expect", "as"]) {
                         if keyword != word {
                             let at = span.start as usize;
@@ -530,7 +607,8 @@ impl<'a> Builder<'a> {
                                 .fix(Span::new(at, at + word.len()), keyword);
                         }
                     } else {
-                        diag = diag.help("a test holds `as of DATE`, `lead { … }` and `expect …` lines");
+                        diag = diag
+                            .help("a test holds `as of DATE`, `lead { … }` and `expect …` lines");
                     }
                     self.diagnostics.push(diag);
                     entries.push(TestEntry::Error { span });
@@ -601,9 +679,14 @@ impl<'a> Builder<'a> {
                 if nots.len() > MAX_NESTING {
                     let first = span_of(&nots[0]);
                     self.diagnostics.push(
-                        Diagnostic::new(Code::TooDeep, self.path, first, format!("more than {MAX_NESTING} `not`s in a row"))
-                            .label("too many")
-                            .help("two `not`s cancel out: remove them in pairs"),
+                        Diagnostic::new(
+                            Code::TooDeep,
+                            self.path,
+                            first,
+                            format!("more than {MAX_NESTING} `not`s in a row"),
+                        )
+                        .label("too many")
+                        .help("two `not`s cancel out: remove them in pairs"),
                     );
                     nots = &nots[nots.len() - nots.len() % 2..];
                 }
@@ -686,7 +769,12 @@ impl<'a> Builder<'a> {
                                 Rule::value_set => {
                                     values = part
                                         .into_inner()
-                                        .filter(|p| !matches!(p.as_rule(), Rule::lbrace | Rule::rbrace | Rule::comma))
+                                        .filter(|p| {
+                                            !matches!(
+                                                p.as_rule(),
+                                                Rule::lbrace | Rule::rbrace | Rule::comma
+                                            )
+                                        })
                                         .map(|p| self.literal(p))
                                         .collect()
                                 }
@@ -798,12 +886,16 @@ fn found_token(text: &str, pos: usize) -> &str {
     match first {
         None => "",
         Some(c) if c.is_alphanumeric() || c == '_' => {
-            let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
+            let end = rest
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
             &rest[..end]
         }
         Some('\n') | Some('\r') => "",
         Some(c) if "=<>!".contains(c) => {
-            let end = rest.find(|c: char| !"=<>!".contains(c)).unwrap_or(rest.len());
+            let end = rest
+                .find(|c: char| !"=<>!".contains(c))
+                .unwrap_or(rest.len());
             &rest[..end]
         }
         Some(c) => &rest[..c.len_utf8()],
@@ -867,9 +959,12 @@ fn describe(rule: Rule) -> &'static str {
         Rule::number | Rule::integer | Rule::points => "a number",
         Rule::money => "an amount",
         Rule::date => "a date (YYYY-MM-DD)",
-        Rule::operand | Rule::predicate | Rule::condition | Rule::or_expr | Rule::and_expr | Rule::not_expr => {
-            "a condition"
-        }
+        Rule::operand
+        | Rule::predicate
+        | Rule::condition
+        | Rule::or_expr
+        | Rule::and_expr
+        | Rule::not_expr => "a condition",
         Rule::cmp_op => "a comparison (`=`, `<`, …)",
         Rule::field_type | Rule::scalar_type | Rule::enum_type | Rule::list_type => "a type",
         Rule::kw_and => "`and`",
@@ -926,7 +1021,9 @@ mod tests {
             panic!("not and")
         };
         assert!(matches!(&parts[0].kind, CondKind::Known(Operand::Name(n)) if n.text == "budget"));
-        assert!(matches!(&parts[1].kind, CondKind::Is(Operand::Name(n)) if n.text == "demo requested"));
+        assert!(
+            matches!(&parts[1].kind, CondKind::Is(Operand::Name(n)) if n.text == "demo requested")
+        );
     }
 
     #[test]
@@ -935,7 +1032,11 @@ mod tests {
         let ItemKind::Rule(rule) = &file.items[0].kind else {
             panic!()
         };
-        let CondKind::Compare { lhs: Operand::Name(n), .. } = &rule.condition.kind else {
+        let CondKind::Compare {
+            lhs: Operand::Name(n),
+            ..
+        } = &rule.condition.kind
+        else {
             panic!()
         };
         assert_eq!(n.text, "company size");
@@ -949,10 +1050,18 @@ mod tests {
         );
         assert_eq!(parsed.diagnostics.len(), 2, "{:#?}", parsed.diagnostics);
         assert_eq!(
-            parsed.file.items.iter().filter(|i| matches!(i.kind, ItemKind::Rule(_))).count(),
+            parsed
+                .file
+                .items
+                .iter()
+                .filter(|i| matches!(i.kind, ItemKind::Rule(_)))
+                .count(),
             1
         );
-        assert_eq!(parsed.diagnostics[1].help.as_deref(), Some("did you mean `field`?"));
+        assert_eq!(
+            parsed.diagnostics[1].help.as_deref(),
+            Some("did you mean `field`?")
+        );
     }
 
     #[test]
