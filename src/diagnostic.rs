@@ -67,7 +67,7 @@ codes! {
     EmptyTest = "Q0121", Error, "a test without a lead or without an expectation";
     InvalidLiteral = "Q0122", Error, "a literal that is not a valid value";
     UncheckedOptional = "Q0201", Warning, "a rule relies on an optional field without saying what happens when it is missing";
-    UnusedDefinition = "Q0202", Warning, "a criterion or score that nothing uses";
+    UnusedDefinition = "Q0202", Warning, "a criterion that no rule, criterion or score uses";
 }
 
 /// A secondary location: the other rule of a conflict, the earlier definition.

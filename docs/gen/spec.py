@@ -1,0 +1,668 @@
+# Each entry: code, kebab, meaning (markdown), files {name: text} (policy.qual is checked),
+# fix (markdown, may contain ```qual blocks), fixed {name: text} verified to lose the code.
+ENTRIES = []
+def E(code, kebab, meaning, files, fix, fixed=None, extra=None, run='policy.qual'):
+    ENTRIES.append(dict(code=code, kebab=kebab, meaning=meaning, files=files, fix=fix, fixed=fixed, extra=extra, run=run))
+
+E("Q0001", "syntax",
+"""The text does not follow the grammar: a misspelt keyword, a missing `=>`, an unclosed
+bracket or string, a line in a `score` or `test` block that is not a point line or a test
+entry. The checker reports every such line and goes on with the next one, so one mistake
+does not hide the others. A misspelt keyword at the start of a line comes with a
+did-you-mean.""",
+{"policy.qual": """field budget: money optional
+field demo requested: bool default false
+stages MQL < SQL
+budget known and demo requested SQL
+"""},
+"""Write the rule as `condition => Stage`:
+
+```qual
+budget known and demo requested => SQL
+```
+
+Without the `=>`, the stage is read as part of the name before it (`demo requested SQL`,
+since a name runs to the end of its line), which is why the error points at the end of the
+line.
+
+A frequent cause of a puzzling Q0001 is a [reserved word](language.md#names) inside a name:
+`rule fit and engaged: …` reads as the condition `rule fit and engaged`, and the `:` is then
+unexpected. Rename it (`rule engaged fit: …`).""",
+{"policy.qual": """field budget: money optional
+field demo requested: bool default false
+stages MQL < SQL
+budget known and demo requested => SQL
+"""},
+extra=[("A misspelt keyword", {"policy.qual": """feild budget: money optional
+stages MQL < SQL
+"""})])
+
+E("Q0002", "too-deep",
+"""Brackets — `(`, `{` and `[` together — are nested more than 64 levels deep. No
+hand-written policy comes near this; it guards the parser against generated or damaged
+files. Nothing else in the file is checked.""",
+{"policy.qual": "field demo requested: bool default false\nstages MQL < SQL\n" + "(" * 65 + "demo requested" + ")" * 65 + " => SQL\n"},
+"""Remove the extra brackets, and split deep conditions into named criteria:
+
+```qual
+criterion hot: demo requested
+hot => SQL
+```""",
+{"policy.qual": "field demo requested: bool default false\nstages MQL < SQL\ncriterion hot: demo requested\nhot => SQL\n"})
+
+E("Q0003", "import-not-found",
+"""An `import` names a file that cannot be read: it does not exist, or the path is wrong.
+Import paths are relative to the folder of the file that contains the `import`, not to the
+folder you run `qualify` from.""",
+{"policy.qual": """import "schema.qual"
+stages MQL < SQL
+"""},
+"""Correct the path, relative to the importing file, e.g. when the schema lives in
+`shared/` next to the policy:
+
+```qual
+import "shared/schema.qual"
+```""",
+{"policy.qual": """import "shared/schema.qual"
+stages MQL < SQL
+""", "shared/schema.qual": "field budget: money optional\n"})
+
+E("Q0004", "import-has-errors",
+"""An imported file has errors of its own. They are counted against the importing policy at
+its `import` line — once per imported file, quoting the first — so `qualify check` of the
+policy fails. The errors are shown where they are when you check the imported file itself.
+Warnings in an imported file are not repeated here.""",
+{"schema.qual": """field budget: money optional
+field company size: integr optional
+""", "policy.qual": """import "schema.qual"
+stages MQL < SQL
+budget known => SQL
+"""},
+"""Check the imported file and fix its errors there:
+
+```text
+qualify check schema.qual
+```
+
+```qual
+field company size: integer optional
+```""",
+{"schema.qual": """field budget: money optional
+field company size: integer optional
+""", "policy.qual": """import "schema.qual"
+stages MQL < SQL
+budget known => SQL
+"""})
+
+E("Q0101", "unknown-name",
+"""A condition uses a name that is not a field, a criterion or a score — usually a typo, or a
+field that lives in a file you did not import. The help suggests the closest name when there
+is one. An unquoted text value is read as a name too: text needs quotes (`country = "DE"`);
+only enum values are written bare.""",
+{"policy.qual": """field budget: money optional
+field demo requested: bool default false
+stages MQL < SQL
+budget known and demo requestd => SQL
+"""},
+"""Use the declared name (names are case-sensitive), or declare the field:
+
+```qual
+budget known and demo requested => SQL
+```""",
+{"policy.qual": """field budget: money optional
+field demo requested: bool default false
+stages MQL < SQL
+budget known and demo requested => SQL
+"""},
+extra=[("An unquoted text value", {"policy.qual": """field country: string optional
+stages MQL < SQL
+country known and country = DE => MQL
+"""})])
+
+E("Q0102", "unknown-stage",
+"""A rule, `otherwise` or `expect` names a stage that the `stages` line does not declare.
+Stage names are case-sensitive. In a test, a stage name runs to the end of its line, so
+`expect SQL expect rule hot` on one line asks for a stage called `SQL expect rule hot`: put
+each entry on its own line.""",
+{"policy.qual": """field demo requested: bool default false
+stages unqualified < MQL < SQL
+demo requested => sql
+"""},
+"""Use a declared stage, or add the stage to the `stages` line:
+
+```qual
+demo requested => SQL
+```""",
+{"policy.qual": """field demo requested: bool default false
+stages unqualified < MQL < SQL
+demo requested => SQL
+"""})
+
+E("Q0103", "unknown-enum-value",
+"""A condition, a `default` or a test lead uses a value that is not one of the enum field's
+values. Enum values are matched ignoring case, so this is a real typo or a value the
+field does not list.""",
+{"policy.qual": """field industry: enum { saas, fintech, retail } optional
+stages MQL < SQL
+industry known and industry in { saas, fintek } => MQL
+"""},
+"""Use one of the field's values, or add the value to the enum:
+
+```qual
+industry known and industry in { saas, fintech } => MQL
+```""",
+{"policy.qual": """field industry: enum { saas, fintech, retail } optional
+stages MQL < SQL
+industry known and industry in { saas, fintech } => MQL
+"""})
+
+E("Q0104", "duplicate-definition",
+"""Two definitions share a name. Fields, criteria and scores share one set of names, across
+imported files too; rule names must differ from each other; a policy has one `stages`
+line; an enum lists each value once (ignoring case).""",
+{"policy.qual": """field budget: money optional
+field demo requested: bool default false
+stages MQL < SQL
+criterion demo requested: budget known
+demo requested => SQL
+"""},
+"""Rename one of them:
+
+```qual
+criterion has budget: budget known
+```""",
+{"policy.qual": """field budget: money optional
+field demo requested: bool default false
+stages MQL < SQL
+criterion has budget: budget known
+demo requested or has budget => SQL
+"""},
+extra=[("Two rules with one name", {"policy.qual": """field demo requested: bool default false
+field budget: money optional
+stages MQL < SQL
+rule hot: demo requested => MQL
+rule hot: budget known => SQL
+"""}), ("Two `stages` lines", {"policy.qual": """stages MQL < SQL
+stages cold < warm
+"""}), ("An enum value listed twice", {"policy.qual": """field industry: enum { saas, fintech, SaaS } optional
+"""})])
+
+E("Q0105", "cyclic-criterion",
+"""Criteria are defined in terms of each other — directly (`criterion hot: hot or …`) or
+through others — so none of them has a meaning. The message lists the cycle.""",
+{"policy.qual": """field demo requested: bool default false
+field budget: money optional
+stages MQL < SQL
+criterion hot: warm and demo requested
+criterion warm: hot or budget known
+hot => SQL
+"""},
+"""Define one of them directly in terms of fields:
+
+```qual
+criterion hot: warm and demo requested
+criterion warm: budget known
+```""",
+{"policy.qual": """field demo requested: bool default false
+field budget: money optional
+stages MQL < SQL
+criterion hot: warm and demo requested
+criterion warm: budget known
+hot => SQL
+"""})
+
+E("Q0106", "cyclic-score",
+"""A score depends on itself: a point line's `when` uses the score, or uses a criterion or
+another score that does. A score cannot be computed from its own value.""",
+{"policy.qual": """field demo requested: bool default false
+stages MQL < SQL
+score engagement {
+  +20 when demo requested
+  +10 when engagement >= 20
+}
+engagement >= 30 => MQL
+"""},
+"""Base each line on fields and criteria, or split the score in two:
+
+```qual
+score engagement {
+  +20 when demo requested
+}
+
+score priority {
+  +10 when engagement >= 20
+}
+```""",
+{"policy.qual": """field demo requested: bool default false
+stages MQL < SQL
+score engagement {
+  +20 when demo requested
+}
+score priority {
+  +10 when engagement >= 20
+}
+priority >= 10 => MQL
+"""})
+
+E("Q0107", "type-mismatch",
+"""Two values that cannot be compared: a number with text, a date with a number, an enum
+with a number. Also reported for a criterion compared like a value (`hot = true`), a text
+test without quoted text (`title contains vp`), a `default` of the wrong type, and a
+`between` whose bounds are the wrong way round.""",
+{"policy.qual": """field company size: integer optional
+stages MQL < SQL
+company size known and company size = "large" => MQL
+"""},
+"""Compare with a value of the field's type:
+
+```qual
+company size known and company size >= 1000 => MQL
+```""",
+{"policy.qual": """field company size: integer optional
+stages MQL < SQL
+company size known and company size >= 1000 => MQL
+"""},
+extra=[("Bounds the wrong way round", {"policy.qual": """field company size: integer optional
+stages MQL < SQL
+company size known and company size between 500 and 50 => MQL
+"""}), ("A default of the wrong type", {"policy.qual": """field region: enum { emea, amer } default apac
+"""})])
+
+E("Q0108", "at-least-too-large",
+"""`at least N of (…)` with N larger than the number of listed conditions can never hold;
+with N = 0 it always holds. Either way it is a mistake, usually after removing an item
+from the list.""",
+{"policy.qual": """field budget: money optional
+field demo requested: bool default false
+stages MQL < SQL
+at least 3 of (budget known, demo requested) => SQL
+"""},
+"""Use a number from 1 to the number of items, or add the missing item:
+
+```qual
+at least 2 of (budget known, demo requested) => SQL
+```""",
+{"policy.qual": """field budget: money optional
+field demo requested: bool default false
+stages MQL < SQL
+at least 2 of (budget known, demo requested) => SQL
+"""})
+
+E("Q0109", "not-a-condition",
+"""A value is used where a yes/no condition is needed: a number, text, date, enum or list
+field on its own, a score on its own, or a literal. Only `bool` fields, criteria, `true` and
+`false` stand alone.""",
+{"policy.qual": """field company size: integer optional
+stages MQL < SQL
+company size => MQL
+"""},
+"""Say what about the value matters:
+
+```qual
+company size known and company size > 100 => MQL
+```""",
+{"policy.qual": """field company size: integer optional
+stages MQL < SQL
+company size known and company size > 100 => MQL
+"""},
+extra=[("A score on its own", {"policy.qual": """field demo requested: bool default false
+stages MQL < SQL
+score fit {
+  +10 when demo requested
+}
+fit => MQL
+"""})])
+
+E("Q0110", "operator-not-for-type",
+"""An operator that does not apply to the value's type: `<`, `>`, `<=`, `>=` on anything but
+numbers, money, scores and dates; `in { … }` on a `bool` or `list` field; `contains`,
+`starts with`, `ends with` on anything but text (and `contains` on lists); `within … days` on
+anything but a date; `per` with a field that is not a number.""",
+{"policy.qual": """field industry: enum { saas, fintech, retail } optional
+stages MQL < SQL
+industry known and industry > saas => MQL
+"""},
+"""Use an operator the type has; enum values have no order, so list the ones you mean:
+
+```qual
+industry known and industry in { fintech, retail } => MQL
+```""",
+{"policy.qual": """field industry: enum { saas, fintech, retail } optional
+stages MQL < SQL
+industry known and industry in { fintech, retail } => MQL
+"""},
+extra=[("`within` on a number", {"policy.qual": """field company size: integer optional
+stages MQL < SQL
+company size known and company size within 30 days => MQL
+"""}), ("`per` a text field", {"policy.qual": """field title: string optional
+stages MQL < SQL
+score fit {
+  +5 per title
+}
+fit > 0 => MQL
+"""})])
+
+E("Q0111", "unknown-test-field",
+"""A test lead sets a field that the policy does not declare — a typo, or a field of a file
+the test file does not import.""",
+{"policy.qual": """field budget: money optional
+stages MQL < SQL
+otherwise MQL
+budget known => SQL
+test "a budget means sales" {
+  lead { budjet: 5000 }
+  expect SQL
+}
+"""},
+"""Use the declared field name:
+
+```qual
+  lead { budget: 5000 }
+```""",
+{"policy.qual": """field budget: money optional
+stages MQL < SQL
+otherwise MQL
+budget known => SQL
+test "a budget means sales" {
+  lead { budget: 5000 }
+  expect SQL
+}
+"""})
+
+E("Q0112", "test-value-type",
+"""A test lead gives a field a value of the wrong type: text for a number, a number for a
+`bool`, a decimal for an `integer`, a number for a date, and so on. The label says what
+the field takes.""",
+{"policy.qual": """field company size: integer optional
+stages MQL < SQL
+otherwise MQL
+company size known and company size > 500 => SQL
+test "big companies go to sales" {
+  lead { company size: "large" }
+  expect SQL
+}
+"""},
+"""Write the value as the field's type: `true`/`false`, `800`, `$5_000`, `"text"`,
+`2026-06-01`, an enum value, `["a", "b"]`:
+
+```qual
+  lead { company size: 800 }
+```""",
+{"policy.qual": """field company size: integer optional
+stages MQL < SQL
+otherwise MQL
+company size known and company size > 500 => SQL
+test "big companies go to sales" {
+  lead { company size: 800 }
+  expect SQL
+}
+"""})
+
+E("Q0113", "no-stages",
+"""The policy has rules but no `stages` line, so the stages the rules conclude mean nothing.
+Reported once, at the first rule. (When the stages live in a shared file, check that the
+file is imported.)""",
+{"policy.qual": """field demo requested: bool default false
+demo requested => SQL
+"""},
+"""Declare the stages, lowest first:
+
+```qual
+stages unqualified < MQL < SQL
+```""",
+{"policy.qual": """field demo requested: bool default false
+stages unqualified < MQL < SQL
+demo requested => SQL
+"""})
+
+E("Q0114", "duplicate-stage",
+"""The `stages` line lists a stage twice, so its rank is ambiguous.""",
+{"policy.qual": """field demo requested: bool default false
+stages MQL < SQL < MQL
+demo requested => SQL
+"""},
+"""List each stage once, lowest first:
+
+```qual
+stages MQL < SQL
+```""",
+{"policy.qual": """field demo requested: bool default false
+stages MQL < SQL
+demo requested => SQL
+"""})
+
+E("Q0115", "option-not-for-type",
+"""A field option that does not fit the field's type: `true`/`false` spellings on a field
+that is not `bool`, or `separator` on a field that is not a `list`.""",
+{"policy.qual": """field region: string optional from "Region" separator ","
+stages MQL < SQL
+region known => MQL
+"""},
+"""Remove the option, or change the type when the column really holds a list:
+
+```qual
+field region: list optional from "Region" separator ","
+```""",
+{"policy.qual": """field region: list optional from "Region" separator ","
+stages MQL < SQL
+region known => MQL
+"""},
+extra=[("Yes/no spellings on a text field", {"policy.qual": """field region: string optional from "Region" true "Yes"
+"""})])
+
+E("Q0116", "unknown-score",
+"""A test's `expect score NAME = N` names a score the policy does not define.""",
+{"policy.qual": """field demo requested: bool default false
+stages MQL < SQL
+score engagement {
+  +20 when demo requested
+}
+engagement >= 20 => MQL
+test "a demo counts 20" {
+  lead { demo requested: true }
+  expect score engagment = 20
+}
+"""},
+"""Use the score's name:
+
+```qual
+  expect score engagement = 20
+```""",
+{"policy.qual": """field demo requested: bool default false
+stages MQL < SQL
+score engagement {
+  +20 when demo requested
+}
+engagement >= 20 => MQL
+test "a demo counts 20" {
+  lead { demo requested: true }
+  expect score engagement = 20
+}
+"""})
+
+E("Q0117", "unknown-rule",
+"""An `overrides` list or a test's `expect rule NAME` names no rule. Only rules written with
+`rule NAME:` have names.""",
+{"policy.qual": """field demo requested: bool default false
+field budget: money optional
+stages MQL < SQL
+rule demo: demo requested => MQL
+rule budget confirmed: budget known => SQL overrides dmeo
+"""},
+"""Use the rule's name, or name the rule you mean:
+
+```qual
+rule budget confirmed: budget known => SQL overrides demo
+```""",
+{"policy.qual": """field demo requested: bool default false
+field budget: money optional
+stages MQL < SQL
+rule demo: demo requested => MQL
+rule budget confirmed: budget known => SQL overrides demo
+"""})
+
+E("Q0118", "duplicate-column",
+"""Two fields read the same column of the lead data. A field without `from "…"` reads the
+column named like the field, so this also happens when `from` repeats another field's
+name.""",
+{"policy.qual": """field budget: money optional from "Budget"
+field budget usd: money optional from "Budget"
+stages MQL < SQL
+budget known or budget usd known => SQL
+"""},
+"""Point each field at its own column:
+
+```qual
+field budget: money optional from "Budget"
+field budget usd: money optional from "Budget (USD)"
+```""",
+{"policy.qual": """field budget: money optional from "Budget"
+field budget usd: money optional from "Budget (USD)"
+stages MQL < SQL
+budget known or budget usd known => SQL
+"""})
+
+E("Q0119", "known-on-non-field",
+"""`known` or `unknown` is applied to a criterion, a score or a literal. Those always have a
+value; only a field's value can be missing.""",
+{"policy.qual": """field demo requested: bool default false
+stages MQL < SQL
+score fit {
+  +10 when demo requested
+}
+fit known and fit >= 10 => MQL
+"""},
+"""Drop the test, or ask about the field the criterion or score is built on:
+
+```qual
+fit >= 10 => MQL
+```""",
+{"policy.qual": """field demo requested: bool default false
+stages MQL < SQL
+score fit {
+  +10 when demo requested
+}
+fit >= 10 => MQL
+"""})
+
+E("Q0120", "multiple-otherwise",
+"""The policy (with its imports) says `otherwise` more than once, so the stage of leads that
+no rule matches is ambiguous.""",
+{"policy.qual": """field demo requested: bool default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+otherwise MQL
+demo requested => SQL
+"""},
+"""Keep one `otherwise` line:
+
+```qual
+otherwise unqualified
+```""",
+{"policy.qual": """field demo requested: bool default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+demo requested => SQL
+"""})
+
+E("Q0121", "empty-test",
+"""A test has no `lead { … }` or no `expect` line, so it cannot check anything. (Not
+reported when the test block also has a syntax error; fix that first.)""",
+{"policy.qual": """field budget: money optional
+stages MQL < SQL
+budget known => SQL
+test "a budget means sales" {
+  lead { budget: 5000 }
+}
+"""},
+"""Say what the lead should get:
+
+```qual
+test "a budget means sales" {
+  lead { budget: 5000 }
+  expect SQL
+}
+```""",
+{"policy.qual": """field budget: money optional
+stages MQL < SQL
+budget known => SQL
+test "a budget means sales" {
+  lead { budget: 5000 }
+  expect SQL
+}
+"""})
+
+E("Q0122", "invalid-literal",
+"""A literal that is written correctly but is not a valid value — a date that is not on the
+calendar, such as 2026-02-30.""",
+{"policy.qual": """field last activity: date optional
+stages MQL < SQL
+last activity known and last activity > 2026-02-30 => MQL
+"""},
+"""Use a real date, as YYYY-MM-DD:
+
+```qual
+last activity known and last activity > 2026-02-28 => MQL
+```""",
+{"policy.qual": """field last activity: date optional
+stages MQL < SQL
+last activity known and last activity > 2026-02-28 => MQL
+"""})
+
+E("Q0201", "unchecked-optional",
+"""A rule relies on an `optional` field (without a `default`) and does not say what
+happens when the field is missing. A test on a missing value is unknown, and a rule applies
+only when its condition is true, so leads without the field never reach the stage through
+this rule. The warning fires where the rule **needs** the field (every way of making the rule
+true tests it) or **negates over** it (`not`, `!=`, `not in`: "anything but retail" does not
+include "no industry"). See [Missing values](language.md#missing-values).""",
+{"policy.qual": """field industry: enum { saas, fintech, retail } optional
+field demo requested: bool default false
+stages MQL < SQL
+demo requested and industry != retail => MQL
+"""},
+"""Say what a missing value means — let such leads through:
+
+```qual
+demo requested and (industry unknown or industry != retail) => MQL
+```
+
+or keep them out, explicitly:
+
+```qual
+demo requested and industry known and industry != retail => MQL
+```
+
+or give the field a `default`, when one value is a fair stand-in for "not given".""",
+{"policy.qual": """field industry: enum { saas, fintech, retail } optional
+field demo requested: bool default false
+stages MQL < SQL
+demo requested and (industry unknown or industry != retail) => MQL
+"""},
+extra=[("A field the rule needs", {"policy.qual": """field budget: money optional
+stages MQL < SQL
+budget > 10_000 => SQL
+"""})])
+
+E("Q0202", "unused-definition",
+"""A criterion is defined but no rule, criterion or score uses it — often left
+over after a rule changed, or misspelt where it was meant to be used. Files without rules
+of their own (shared definition files) are not checked for this: their criteria are for the
+files that import them.""",
+{"policy.qual": """field company size: integer optional
+field demo requested: bool default false
+stages MQL < SQL
+criterion big company: company size known and company size > 1000
+demo requested => SQL
+"""},
+"""Use it, or remove it:
+
+```qual
+demo requested and big company => SQL
+```""",
+{"policy.qual": """field company size: integer optional
+field demo requested: bool default false
+stages MQL < SQL
+criterion big company: company size known and company size > 1000
+demo requested and big company => SQL
+"""})
