@@ -1100,9 +1100,16 @@ impl<'a> Resolver<'a> {
                     }
                 }
                 if expected == Some(&Ty::String) && !self.symbols.contains_key(&name.text) {
-                    self.error(Code::UnknownName, name.span, format!("unknown name `{}`", name.text))
-                        .label("not a field, criterion or score")
-                        .help(format!("to compare with the text {0}, quote it: \"{0}\"", name.text));
+                    self.error(
+                        Code::UnknownName,
+                        name.span,
+                        format!("unknown name `{}`", name.text),
+                    )
+                    .label("not a field, criterion or score")
+                    .help(format!(
+                        "to compare with the text {0}, quote it: \"{0}\"",
+                        name.text
+                    ));
                     return (Term::Const(Value::Bool(false)), Ty::Error);
                 }
                 match self.lookup(name, &[]) {
