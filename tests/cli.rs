@@ -112,11 +112,6 @@ fn fmt_check_names_files_and_fmt_rewrites_them() {
     let path = dir.path().join("p.qual");
     std::fs::write(
         &path,
-        "stages a<b\n# keep me\nx:bool\nfield x: bool   default false\nx=>b # why\n",
-    )
-    .unwrap_or(());
-    std::fs::write(
-        &path,
         "stages a<b\n# keep me\nfield x: bool   default false\nx=>b # why\n",
     )
     .unwrap();

@@ -45,6 +45,21 @@ impl Pending<'_> {
         self.0.help = Some(help.into());
         self
     }
+    /// Help naming the candidate closest to `wanted` (the text at the
+    /// diagnostic's span) with a quick fix; `otherwise` when none is close.
+    fn suggest(self, wanted: &str, candidates: &[String], otherwise: impl Into<String>) -> Self {
+        match did_you_mean(wanted, candidates.iter().map(String::as_str)) {
+            Some(s) => {
+                self.0.help = Some(format!("did you mean `{s}`?"));
+                self.0.fix = Some(crate::diagnostic::Fix {
+                    span: self.0.span,
+                    replacement: s.to_string(),
+                });
+            }
+            None => self.0.help = Some(otherwise.into()),
+        }
+        self
+    }
 }
 
 impl std::ops::Deref for Pending<'_> {
@@ -383,7 +398,7 @@ impl<'a> Resolver<'a> {
         let mut score_index = 0;
         let root = self.units.len() - 1;
         let mut columns: HashMap<String, Loc> = HashMap::new();
-        for (id, field) in self.policy.fields.clone().iter().enumerate() {
+        for field in self.policy.fields.clone().iter() {
             if let Some(first) = columns.get(&field.column) {
                 let path = self.policy.path(field.loc).to_path_buf();
                 let first_path = self.policy.path(*first).to_path_buf();
@@ -402,7 +417,6 @@ impl<'a> Resolver<'a> {
             } else {
                 columns.insert(field.column.clone(), field.loc);
             }
-            let _ = id;
         }
         for unit_index in 0..self.units.len() {
             self.current_unit = unit_index;
@@ -495,23 +509,16 @@ impl<'a> Resolver<'a> {
             return Some(id);
         }
         let labels: Vec<String> = self.rule_labels.keys().cloned().collect();
-        let suggestion =
-            did_you_mean(&name.text, labels.iter().map(|s| s.as_str())).map(str::to_string);
-        let mut diag = self.error(
+        self.error(
             Code::UnknownRule,
             name.span,
             format!("no rule is named `{}`", name.text),
+        )
+        .suggest(
+            &name.text,
+            &labels,
+            "name a rule with `rule NAME: condition => Stage`",
         );
-        match suggestion {
-            Some(s) => {
-                diag.help = Some(format!("did you mean `{s}`?"));
-                diag.fix = Some(crate::diagnostic::Fix {
-                    span: name.span,
-                    replacement: s,
-                });
-            }
-            None => diag.help = Some("name a rule with `rule NAME: condition => Stage`".into()),
-        }
         None
     }
 
@@ -523,24 +530,14 @@ impl<'a> Resolver<'a> {
             return None; // reported once as NoStages
         }
         let names: Vec<String> = self.policy.stages.iter().map(|s| s.name.clone()).collect();
-        let suggestion =
-            did_you_mean(&name.text, names.iter().map(|s| s.as_str())).map(str::to_string);
-        let mut diag = self.error(
+        let otherwise = format!("the declared stages are: {}", names.join(", "));
+        self.error(
             Code::UnknownStage,
             name.span,
             format!("unknown stage `{}`", name.text),
-        );
-        diag.label = Some("not a declared stage".into());
-        match suggestion {
-            Some(s) => {
-                diag.help = Some(format!("did you mean `{s}`?"));
-                diag.fix = Some(crate::diagnostic::Fix {
-                    span: name.span,
-                    replacement: s,
-                });
-            }
-            None => diag.help = Some(format!("the declared stages are: {}", names.join(", "))),
-        }
+        )
+        .label("not a declared stage")
+        .suggest(&name.text, &names, otherwise);
         None
     }
 
@@ -641,28 +638,17 @@ impl<'a> Resolver<'a> {
         let mut candidates: Vec<String> = self.symbols.keys().cloned().collect();
         candidates.sort();
         candidates.extend(extra.iter().cloned());
-        let suggestion =
-            did_you_mean(&name.text, candidates.iter().map(|s| s.as_str())).map(str::to_string);
-        let mut diag = self.error(
+        self.error(
             Code::UnknownName,
             name.span,
             format!("unknown name `{}`", name.text),
+        )
+        .label("not a field, criterion or score")
+        .suggest(
+            &name.text,
+            &candidates,
+            "declare it with `field NAME: TYPE` or `criterion NAME: condition`",
         );
-        diag.label = Some("not a field, criterion or score".into());
-        match suggestion {
-            Some(s) => {
-                diag.help = Some(format!("did you mean `{s}`?"));
-                diag.fix = Some(crate::diagnostic::Fix {
-                    span: name.span,
-                    replacement: s,
-                });
-            }
-            None => {
-                diag.help = Some(
-                    "declare it with `field NAME: TYPE` or `criterion NAME: condition`".into(),
-                );
-            }
-        }
         None
     }
 
@@ -766,7 +752,7 @@ impl<'a> Resolver<'a> {
                 let (term, ty) = self.term(lhs, None, owner);
                 let mut converted = Vec::new();
                 for v in values {
-                    if let Some(value) = self.literal_for(&ty, v, lhs) {
+                    if let Some(value) = self.literal_for(&ty, v) {
                         converted.push(value);
                     }
                 }
@@ -1009,7 +995,7 @@ impl<'a> Resolver<'a> {
         };
         let ordered = !matches!(op, CmpOp::Eq | CmpOp::Ne);
         if ordered {
-            for (ty, span) in [(&lty, lhs.span()), (&rty, rhs.span())] {
+            for ty in [&lty, &rty] {
                 if !matches!(ty, Ty::Numeric | Ty::Date | Ty::Error) {
                     self.error(
                         Code::OperatorNotForType,
@@ -1024,10 +1010,7 @@ impl<'a> Resolver<'a> {
                         Ty::Enum(_) => "use `=` or `in { … }` with enum values",
                         Ty::String => "use `=`, `contains` or `starts with` with text",
                         _ => "use `=` or `!=`",
-                    })
-                    .related
-                    .clear();
-                    let _ = span;
+                    });
                     return ExprKind::Const(false);
                 }
             }
@@ -1151,7 +1134,7 @@ impl<'a> Resolver<'a> {
             }
             Operand::Literal(lit) => {
                 let ty = expected.cloned().unwrap_or(Ty::Error);
-                match self.literal_for(&ty, lit, op) {
+                match self.literal_for(&ty, lit) {
                     Some(value) => {
                         let vty = literal_ty(&ty, lit);
                         (Term::Const(value), vty)
@@ -1226,12 +1209,7 @@ impl<'a> Resolver<'a> {
     }
 
     /// Convert a literal to a value of type `ty`, reporting a mismatch.
-    fn literal_for(
-        &mut self,
-        ty: &Ty,
-        lit: &syntax::Literal,
-        _op: impl std::fmt::Debug,
-    ) -> Option<Value> {
+    fn literal_for(&mut self, ty: &Ty, lit: &syntax::Literal) -> Option<Value> {
         match (ty, &lit.kind) {
             (Ty::Enum(f), _) => self.enum_value(*f, lit),
             (_, LiteralKind::Date(text)) => match date_from_ymd(text) {
@@ -1304,27 +1282,16 @@ impl<'a> Resolver<'a> {
                         let Some(f) = self.policy.field_by_name(&v.field.text) else {
                             let names: Vec<String> =
                                 self.policy.fields.iter().map(|f| f.name.clone()).collect();
-                            let suggestion =
-                                did_you_mean(&v.field.text, names.iter().map(|s| s.as_str()))
-                                    .map(str::to_string);
-                            let mut diag = self.error(
+                            self.error(
                                 Code::UnknownTestField,
                                 v.field.span,
                                 format!("the schema has no field `{}`", v.field.text),
+                            )
+                            .suggest(
+                                &v.field.text,
+                                &names,
+                                "test leads may only set declared fields",
                             );
-                            match suggestion {
-                                Some(s) => {
-                                    diag.help = Some(format!("did you mean `{s}`?"));
-                                    diag.fix = Some(crate::diagnostic::Fix {
-                                        span: v.field.span,
-                                        replacement: s,
-                                    });
-                                }
-                                None => {
-                                    diag.help =
-                                        Some("test leads may only set declared fields".into())
-                                }
-                            }
                             continue;
                         };
                         let ty = self.policy.fields[f].ty.clone();
@@ -1380,27 +1347,16 @@ impl<'a> Resolver<'a> {
                         None => {
                             let names: Vec<String> =
                                 self.policy.scores.iter().map(|s| s.name.clone()).collect();
-                            let suggestion =
-                                did_you_mean(&score.text, names.iter().map(|s| s.as_str()))
-                                    .map(str::to_string);
-                            let mut diag = self.error(
+                            self.error(
                                 Code::UnknownScore,
                                 score.span,
                                 format!("no score is named `{}`", score.text),
+                            )
+                            .suggest(
+                                &score.text,
+                                &names,
+                                "declare scores with `score NAME { … }`",
                             );
-                            match suggestion {
-                                Some(s) => {
-                                    diag.help = Some(format!("did you mean `{s}`?"));
-                                    diag.fix = Some(crate::diagnostic::Fix {
-                                        span: score.span,
-                                        replacement: s,
-                                    });
-                                }
-                                None => {
-                                    diag.help =
-                                        Some("declare scores with `score NAME { … }`".into())
-                                }
-                            }
                         }
                     }
                 }
@@ -1410,7 +1366,7 @@ impl<'a> Resolver<'a> {
                     }
                 }
                 TestEntry::AsOf(lit) => {
-                    test.as_of = self.literal_for(&Ty::Date, lit, ()).and_then(|v| match v {
+                    test.as_of = self.literal_for(&Ty::Date, lit).and_then(|v| match v {
                         Value::Date(d) => Some(d),
                         _ => None,
                     })
