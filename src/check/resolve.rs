@@ -185,6 +185,7 @@ impl<'a> Resolver<'a> {
     /// First pass: every name, so definitions may refer to later ones.
     fn declare(&mut self) {
         let mut stages_seen: Option<Loc> = None;
+        let mut rule_labels_seen: HashSet<String> = HashSet::new();
         for unit_index in 0..self.units.len() {
             self.current_unit = unit_index;
             let module = self.units[unit_index].module;
@@ -273,18 +274,14 @@ impl<'a> Resolver<'a> {
                     }
                     ItemKind::Rule(rule) => {
                         if let Some(label) = &rule.label {
-                            if self.rule_labels.contains_key(&label.text) {
+                            // Ids are given when rules are defined; here only clashes matter.
+                            if !rule_labels_seen.insert(label.text.clone()) {
                                 self.error(
                                     Code::DuplicateDefinition,
                                     label.span,
                                     format!("two rules are named `{}`", label.text),
                                 )
                                 .help("give each rule its own name");
-                            } else {
-                                // Index assigned when rules are defined, in the same order.
-                                let next = self.rule_labels.len();
-                                self.rule_labels
-                                    .insert(label.text.clone(), usize::MAX - next);
                             }
                         }
                     }
@@ -453,8 +450,8 @@ impl<'a> Resolver<'a> {
                 }
             }
         }
-        // Rule labels were reserved with placeholder ids; `overrides` and
-        // tests need the real ones, so resolve those after all rules exist.
+        // `overrides` may name a later rule, so it is resolved once all
+        // rules exist; a duplicate label keeps its first rule.
         self.rule_labels = self
             .policy
             .rules
