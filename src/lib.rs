@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod compile;
 pub mod db;
 pub mod diagnostic;
 pub mod eval;

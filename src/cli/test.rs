@@ -54,8 +54,9 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             continue;
         }
         let policy = &checked.policy;
+        let program = crate::compile::Program::compile(policy);
         for test in &policy.tests {
-            let failures = run_one(policy, test, test.as_of.unwrap_or(as_of));
+            let failures = run_one(policy, &program, test, test.as_of.unwrap_or(as_of));
             if failures.is_empty() {
                 passed += 1;
                 println!("  ✓ {}", test.name);
@@ -80,9 +81,14 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
 }
 
 /// What went wrong with one test, in words; empty when it passed.
-pub fn run_one(policy: &Policy, test: &crate::check::policy::Test, as_of: i32) -> Vec<String> {
+pub fn run_one(
+    policy: &Policy,
+    program: &crate::compile::Program,
+    test: &crate::check::policy::Test,
+    as_of: i32,
+) -> Vec<String> {
     let lead = crate::eval::lead_from(policy, test.lead.iter().cloned());
-    let outcome = crate::eval::evaluate(policy, &lead, as_of);
+    let outcome = crate::eval::machine::run_lead(program, &lead, as_of);
     let stage_name =
         |s: Option<usize>| s.map_or("no stage".to_string(), |s| policy.stages[s].name.clone());
     let decided_by = || match outcome.rule {

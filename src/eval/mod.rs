@@ -10,9 +10,13 @@
 
 use crate::check::policy::*;
 
+pub mod machine;
 pub mod reference;
+pub mod row;
 
+pub use machine::Machine;
 pub use reference::evaluate;
+pub use row::{Row, Slot};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -50,32 +54,85 @@ pub struct Outcome {
     pub scores: Vec<f64>,
 }
 
+/// A borrowed value: what both evaluators compare, so that comparison has
+/// one definition whether the lead came from a test (`Value`) or a file
+/// (`Row`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ValueRef<'a> {
+    Bool(bool),
+    Num(f64),
+    Str(&'a str),
+    Enum(u32),
+    Date(i32),
+    List(Vec<&'a str>),
+}
+
+impl Value {
+    pub fn as_ref(&self) -> ValueRef<'_> {
+        match self {
+            Value::Bool(b) => ValueRef::Bool(*b),
+            Value::Num(n) => ValueRef::Num(*n),
+            Value::Str(s) => ValueRef::Str(s),
+            Value::Enum(e) => ValueRef::Enum(*e),
+            Value::Date(d) => ValueRef::Date(*d),
+            Value::List(items) => ValueRef::List(items.iter().map(String::as_str).collect()),
+        }
+    }
+}
+
 /// Compare two present values; `None` when they are not comparable.
 pub fn compare(a: &Value, op: CmpOp, b: &Value, ignore_case: bool) -> Option<bool> {
+    compare_refs(&a.as_ref(), op, &b.as_ref(), ignore_case)
+}
+
+pub fn compare_refs(a: &ValueRef, op: CmpOp, b: &ValueRef, ignore_case: bool) -> Option<bool> {
     use std::cmp::Ordering;
     let ord: Ordering = match (a, b) {
-        (Value::Num(x), Value::Num(y)) => x.partial_cmp(y)?,
-        (Value::Date(x), Value::Date(y)) => x.cmp(y),
-        (Value::Str(x), Value::Str(y)) => {
-            if ignore_case {
-                x.to_lowercase().cmp(&y.to_lowercase())
-            } else {
-                x.cmp(y)
-            }
-        }
-        (Value::Enum(x), Value::Enum(y)) => x.cmp(y),
-        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-        (Value::List(x), Value::List(y)) => x.cmp(y),
+        (ValueRef::Num(x), ValueRef::Num(y)) => x.partial_cmp(y)?,
+        (ValueRef::Date(x), ValueRef::Date(y)) => x.cmp(y),
+        (ValueRef::Str(x), ValueRef::Str(y)) => text_cmp(x, y, ignore_case),
+        (ValueRef::Enum(x), ValueRef::Enum(y)) => x.cmp(y),
+        (ValueRef::Bool(x), ValueRef::Bool(y)) => x.cmp(y),
+        (ValueRef::List(x), ValueRef::List(y)) => x.cmp(y),
         _ => return None,
     };
-    Some(match op {
+    Some(op_holds(op, ord))
+}
+
+pub fn op_holds(op: CmpOp, ord: std::cmp::Ordering) -> bool {
+    use std::cmp::Ordering;
+    match op {
         CmpOp::Eq => ord == Ordering::Equal,
         CmpOp::Ne => ord != Ordering::Equal,
         CmpOp::Lt => ord == Ordering::Less,
         CmpOp::Le => ord != Ordering::Greater,
         CmpOp::Gt => ord == Ordering::Greater,
         CmpOp::Ge => ord != Ordering::Less,
-    })
+    }
+}
+
+/// Text order; `ignoring case` compares the lowercase forms (Unicode).
+pub fn text_cmp(x: &str, y: &str, ignore_case: bool) -> std::cmp::Ordering {
+    if !ignore_case {
+        x.cmp(y)
+    } else if x.is_ascii() && y.is_ascii() {
+        // Same order as comparing `to_lowercase()`, without allocating.
+        x.bytes()
+            .map(|b| b.to_ascii_lowercase())
+            .cmp(y.bytes().map(|b| b.to_ascii_lowercase()))
+    } else {
+        x.to_lowercase().cmp(&y.to_lowercase())
+    }
+}
+
+pub fn text_eq(x: &str, y: &str, ignore_case: bool) -> bool {
+    if !ignore_case {
+        x == y
+    } else if x.is_ascii() && y.is_ascii() {
+        x.eq_ignore_ascii_case(y)
+    } else {
+        x.to_lowercase() == y.to_lowercase()
+    }
 }
 
 pub fn text_test(haystack: &str, op: TextOp, needle: &str, ignore_case: bool) -> bool {
@@ -91,6 +148,31 @@ pub fn text_test(haystack: &str, op: TextOp, needle: &str, ignore_case: bool) ->
         TextOp::Contains => haystack.contains(needle),
         TextOp::StartsWith => haystack.starts_with(needle),
         TextOp::EndsWith => haystack.ends_with(needle),
+    }
+}
+
+/// `contains` on a list: one of the items is the value.
+pub fn list_has<'a>(
+    mut items: impl Iterator<Item = &'a str>,
+    value: &str,
+    ignore_case: bool,
+) -> bool {
+    items.any(|item| text_eq(item, value, ignore_case))
+}
+
+/// `within N days` of the evaluation date, before or after.
+pub fn within(date: i32, as_of: i32, days: u32) -> bool {
+    (date as i64 - as_of as i64).abs() <= days as i64
+}
+
+/// `at least N of`, from the counts of true and unknown items.
+pub fn at_least(n: u32, yes: u32, maybe: u32) -> Truth {
+    if yes >= n {
+        Truth::True
+    } else if yes + maybe >= n {
+        Truth::Unknown
+    } else {
+        Truth::False
     }
 }
 

@@ -132,19 +132,15 @@ impl Ctx<'_> {
                 ignore_case,
             } => match &self.lead[*field] {
                 Some(Value::Str(s)) => Truth::from_bool(text_test(s, *op, value, *ignore_case)),
-                Some(Value::List(items)) => Truth::from_bool(items.iter().any(|item| {
-                    if *ignore_case {
-                        item.to_lowercase() == value.to_lowercase()
-                    } else {
-                        item == value
-                    }
-                })),
+                Some(Value::List(items)) => Truth::from_bool(list_has(
+                    items.iter().map(String::as_str),
+                    value,
+                    *ignore_case,
+                )),
                 _ => Truth::Unknown,
             },
             ExprKind::Within { field, days } => match &self.lead[*field] {
-                Some(Value::Date(d)) => {
-                    Truth::from_bool((*d as i64 - self.as_of as i64).abs() <= *days as i64)
-                }
+                Some(Value::Date(d)) => Truth::from_bool(within(*d, self.as_of, *days)),
                 _ => Truth::Unknown,
             },
             ExprKind::And(items) => {
@@ -179,13 +175,7 @@ impl Ctx<'_> {
                         Truth::False => {}
                     }
                 }
-                if yes >= *n {
-                    Truth::True
-                } else if yes + maybe >= *n {
-                    Truth::Unknown
-                } else {
-                    Truth::False
-                }
+                at_least(*n, yes, maybe)
             }
         }
     }

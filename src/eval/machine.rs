@@ -1,0 +1,268 @@
+//! The runtime of a compiled program: evaluates one row at a time, reusing
+//! its buffers, so evaluating a lead allocates nothing.
+
+use super::*;
+use crate::compile::{Node, NodeId, Program};
+use crate::eval::row::{Row, Slot};
+
+/// Per-thread evaluation state for one program.
+#[derive(Clone, Debug)]
+pub struct Machine {
+    pub as_of: i32,
+    /// Criterion values for the current row; `None` until first needed.
+    criteria: Vec<Option<Truth>>,
+    /// Score values for the current row, by `ScoreId`.
+    pub scores: Vec<f64>,
+}
+
+/// What decided a lead; the scores are in `Machine::scores`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub stage: Option<StageId>,
+    pub rule: Option<RuleId>,
+}
+
+impl Machine {
+    pub fn new(program: &Program, as_of: i32) -> Machine {
+        Machine {
+            as_of,
+            criteria: vec![None; program.criteria.len()],
+            scores: vec![0.0; program.scores.len()],
+        }
+    }
+
+    /// Evaluate every score, then the rules in precedence order.
+    pub fn run(&mut self, program: &Program, row: &Row) -> Decision {
+        self.begin(program, row);
+        for rule in &program.rules {
+            if self.node(program, row, rule.cond) == Truth::True {
+                return Decision {
+                    stage: Some(rule.stage),
+                    rule: Some(rule.rule),
+                };
+            }
+        }
+        Decision {
+            stage: program.otherwise,
+            rule: None,
+        }
+    }
+
+    /// Evaluate one node for a row (after `run` or `begin` on that row).
+    pub fn truth(&mut self, program: &Program, row: &Row, node: NodeId) -> Truth {
+        self.node(program, row, node)
+    }
+
+    /// Reset per-row state and compute the scores.
+    pub fn begin(&mut self, program: &Program, row: &Row) {
+        self.criteria.fill(None);
+        self.scores.fill(0.0);
+        for &s in &program.score_order {
+            let score = &program.scores[s];
+            let mut total = 0.0;
+            for line in &score.lines {
+                if let Some(when) = line.when {
+                    if self.node(program, row, when) != Truth::True {
+                        continue;
+                    }
+                }
+                let raw = match line.per {
+                    Some(f) => match row.slots[f] {
+                        Slot::Num(n) => line.points * n,
+                        _ => 0.0,
+                    },
+                    None => line.points,
+                };
+                total += match line.cap {
+                    Some(cap) => raw.clamp(-cap, cap),
+                    None => raw,
+                };
+            }
+            self.scores[s] = match score.cap {
+                Some(cap) => total.min(cap),
+                None => total,
+            };
+        }
+    }
+
+    fn term<'r>(&self, row: &'r Row, term: &'r Term) -> Option<ValueRef<'r>> {
+        match term {
+            Term::Field(f) => row.value(*f),
+            Term::Score(s) => Some(ValueRef::Num(self.scores[*s])),
+            Term::Const(v) => Some(v.as_ref()),
+        }
+    }
+
+    fn node(&mut self, program: &Program, row: &Row, id: NodeId) -> Truth {
+        match &program.nodes[id as usize] {
+            Node::Const(b) => Truth::from_bool(*b),
+            Node::Known(f) => Truth::from_bool(row.slots[*f] != Slot::Missing),
+            Node::Unknown(f) => Truth::from_bool(row.slots[*f] == Slot::Missing),
+            Node::IsTrue(f) => match row.slots[*f] {
+                Slot::Bool(b) => Truth::from_bool(b),
+                _ => Truth::Unknown,
+            },
+            Node::Criterion(c) => {
+                if let Some(t) = self.criteria[*c] {
+                    return t;
+                }
+                // A cycle the checker reported reads as unknown, as in the
+                // reference interpreter.
+                self.criteria[*c] = Some(Truth::Unknown);
+                let t = self.node(program, row, program.criteria[*c]);
+                self.criteria[*c] = Some(t);
+                t
+            }
+            Node::Num { field, op, k } => match row.slots[*field] {
+                Slot::Num(n) => ordered(n.partial_cmp(k), *op),
+                _ => Truth::Unknown,
+            },
+            Node::Score { score, op, k } => ordered(self.scores[*score].partial_cmp(k), *op),
+            Node::Date { field, op, k } => match row.slots[*field] {
+                Slot::Date(d) => ordered(Some(d.cmp(k)), *op),
+                _ => Truth::Unknown,
+            },
+            Node::BoolEq { field, value } => match row.slots[*field] {
+                Slot::Bool(b) => Truth::from_bool(b == *value),
+                _ => Truth::Unknown,
+            },
+            Node::EnumEq { field, value } => match row.slots[*field] {
+                Slot::Enum(e) => Truth::from_bool(e == *value),
+                _ => Truth::Unknown,
+            },
+            Node::EnumIn { field, set } => match row.slots[*field] {
+                Slot::Enum(e) => Truth::from_bool(
+                    set.get(e as usize / 64)
+                        .is_some_and(|word| word & (1 << (e % 64)) != 0),
+                ),
+                _ => Truth::Unknown,
+            },
+            Node::SymEq { field, sym } => match row.slots[*field] {
+                Slot::Text { sym: s, .. } => Truth::from_bool(s == *sym),
+                _ => Truth::Unknown,
+            },
+            Node::SymIn { field, syms } => match row.slots[*field] {
+                Slot::Text { sym, .. } => Truth::from_bool(syms.binary_search(&sym).is_ok()),
+                _ => Truth::Unknown,
+            },
+            Node::Text {
+                field,
+                op,
+                needle,
+                ignore_case,
+            } => match row.slots[*field] {
+                Slot::Text { start, len, .. } => {
+                    Truth::from_bool(text_test(row.str_at(start, len), *op, needle, *ignore_case))
+                }
+                _ => Truth::Unknown,
+            },
+            Node::ListHas {
+                field,
+                item,
+                ignore_case,
+            } => match row.slots[*field] {
+                Slot::List { start, len } => {
+                    Truth::from_bool(list_has(row.list_items(start, len), item, *ignore_case))
+                }
+                _ => Truth::Unknown,
+            },
+            Node::Within { field, days } => match row.slots[*field] {
+                Slot::Date(d) => Truth::from_bool(within(d, self.as_of, *days)),
+                _ => Truth::Unknown,
+            },
+            Node::Compare {
+                lhs,
+                op,
+                rhs,
+                ignore_case,
+            } => match (self.term(row, lhs), self.term(row, rhs)) {
+                (Some(a), Some(b)) => {
+                    compare_refs(&a, *op, &b, *ignore_case).map_or(Truth::Unknown, Truth::from_bool)
+                }
+                _ => Truth::Unknown,
+            },
+            Node::In {
+                lhs,
+                values,
+                ignore_case,
+            } => {
+                match self.term(row, lhs) {
+                    Some(v) => Truth::from_bool(values.iter().any(|x| {
+                        compare_refs(&v, CmpOp::Eq, &x.as_ref(), *ignore_case) == Some(true)
+                    })),
+                    None => Truth::Unknown,
+                }
+            }
+            Node::And { start, len } => {
+                let mut result = Truth::True;
+                for i in *start..start + len {
+                    match self.node(program, row, program.kids[i as usize]) {
+                        Truth::False => return Truth::False,
+                        Truth::Unknown => result = Truth::Unknown,
+                        Truth::True => {}
+                    }
+                }
+                result
+            }
+            Node::Or { start, len } => {
+                let mut result = Truth::False;
+                for i in *start..start + len {
+                    match self.node(program, row, program.kids[i as usize]) {
+                        Truth::True => return Truth::True,
+                        Truth::Unknown => result = Truth::Unknown,
+                        Truth::False => {}
+                    }
+                }
+                result
+            }
+            Node::Not(inner) => self.node(program, row, *inner).negate(),
+            Node::AtLeast { n, start, len } => {
+                let (mut yes, mut maybe) = (0u32, 0u32);
+                for i in *start..start + len {
+                    match self.node(program, row, program.kids[i as usize]) {
+                        Truth::True => yes += 1,
+                        Truth::Unknown => maybe += 1,
+                        Truth::False => {}
+                    }
+                    // Stop as soon as the answer cannot change.
+                    let left = start + len - i - 1;
+                    if yes >= *n || yes + maybe + left < *n {
+                        break;
+                    }
+                }
+                at_least(*n, yes, maybe)
+            }
+        }
+    }
+}
+
+#[inline]
+fn ordered(ord: Option<std::cmp::Ordering>, op: CmpOp) -> Truth {
+    match ord {
+        Some(ord) => Truth::from_bool(op_holds(op, ord)),
+        None => Truth::Unknown,
+    }
+}
+
+/// A row from a lead given as typed values (tests, `--lead` JSON).
+pub fn row_from_lead(program: &Program, lead: &[Option<Value>]) -> Row {
+    let mut row = Row::new(lead.len());
+    for (field, value) in lead.iter().enumerate() {
+        if let Some(value) = value {
+            row.set(field, value, |text| program.symbol(text));
+        }
+    }
+    row
+}
+
+/// Evaluate one lead with the compiled program, as an `Outcome`.
+pub fn run_lead(program: &Program, lead: &[Option<Value>], as_of: i32) -> Outcome {
+    let row = row_from_lead(program, lead);
+    let mut machine = Machine::new(program, as_of);
+    let decision = machine.run(program, &row);
+    Outcome {
+        stage: decision.stage,
+        rule: decision.rule,
+        scores: machine.scores.clone(),
+    }
+}
