@@ -7,6 +7,7 @@ pub mod compile;
 pub mod db;
 pub mod diagnostic;
 pub mod eval;
+pub mod leads;
 pub mod line_index;
 pub mod render;
 pub mod syntax;

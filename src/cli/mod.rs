@@ -5,6 +5,7 @@
 mod check;
 mod fmt;
 mod init;
+mod run;
 mod test;
 
 use std::io::IsTerminal;
@@ -50,6 +51,11 @@ enum Command {
         after_help = "Examples:\n  qualify init my-policy\n  qualify init enterprise --template meddpicc"
     )]
     Init(init::Args),
+    /// Run a policy over a lead file: each lead's stage, scores and deciding rule.
+    #[command(
+        after_help = "Examples:\n  qualify run policy.qual leads.csv -o qualified.csv\n  qualify run policy.qual leads.jsonl --format jsonl --as-of 2026-06-30\n  cat leads.csv | qualify run policy.qual - --keep-columns > out.csv\n  qualify run policy.qual leads.csv -o out.csv --on-error reject=bad-rows.csv\n\nOutput columns: the key field(s), stage, one column per score, rule.\nExit status: 0 done, 1 policy errors / missing columns / a bad row with --on-error fail, 2 usage or I/O error."
+    )]
+    Run(run::Args),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -74,6 +80,7 @@ pub fn main() -> ExitCode {
         Command::Fmt(args) => fmt::run(args),
         Command::Test(args) => test::run(args),
         Command::Init(args) => init::run(args),
+        Command::Run(args) => run::run(args),
     };
     match result {
         Ok(code) => code,
@@ -137,4 +144,32 @@ pub(crate) fn print_diagnostics(db: &Database, diags: &[Diagnostic], format: For
         Format::Github => print!("{}", crate::render::github(diags, &read)),
         Format::Sarif => println!("{}", crate::render::sarif(diags, &read)),
     }
+}
+
+/// Check a policy for running: its diagnostics go to stderr; `None` when it
+/// has errors (a policy with errors is never run).
+pub(crate) fn load_policy(path: &Path) -> Result<Option<crate::check::policy::Policy>, String> {
+    use crate::db::Db;
+    let db = Database::default();
+    let path = db::normalize(path);
+    let file = db
+        .load(&path)
+        .ok_or_else(|| format!("{}: cannot read file", path.display()))?;
+    let checked = db::checked(&db, file);
+    let errors: Vec<Diagnostic> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .cloned()
+        .collect();
+    if !errors.is_empty() {
+        print_diagnostics(&db, &errors, Format::Human);
+        eprintln!(
+            "error: {} has {} error(s); fix them before running it (see `qualify check`)",
+            path.display(),
+            errors.len()
+        );
+        return Ok(None);
+    }
+    Ok(Some(checked.policy.clone()))
 }

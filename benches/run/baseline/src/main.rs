@@ -202,7 +202,10 @@ fn yes_no(cell: &[u8], default: bool) -> Res<bool> {
         b"" => Ok(default),
         b"Yes" => Ok(true),
         b"No" => Ok(false),
-        _ => Err(format!("`{}` is neither Yes nor No", String::from_utf8_lossy(cell))),
+        _ => Err(format!(
+            "`{}` is neither Yes nor No",
+            String::from_utf8_lossy(cell)
+        )),
     }
 }
 
@@ -211,9 +214,12 @@ fn date(cell: &[u8]) -> Res<Option<i32>> {
     if cell.is_empty() {
         return Ok(None);
     }
-    parse_date(cell)
-        .map(Some)
-        .ok_or_else(|| format!("`{}` is not a YYYY-MM-DD date", String::from_utf8_lossy(cell)))
+    parse_date(cell).map(Some).ok_or_else(|| {
+        format!(
+            "`{}` is not a YYYY-MM-DD date",
+            String::from_utf8_lossy(cell)
+        )
+    })
 }
 
 fn parse_date(s: &[u8]) -> Option<i32> {
@@ -227,8 +233,13 @@ fn parse_date(s: &[u8]) -> Option<i32> {
     };
     let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    if !(1..=12).contains(&m) || d < 1 || d > month_days[(m - 1) as usize] {
+    let month_days = match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if !(1..=12).contains(&m) || d < 1 || d > month_days {
         return None;
     }
     // Howard Hinnant's days_from_civil.
@@ -249,7 +260,12 @@ fn enum_value<T: Copy>(cell: &[u8], values: &[(&str, T)]) -> Res<Option<T>> {
         .iter()
         .find(|(name, _)| name.as_bytes().eq_ignore_ascii_case(cell))
         .map(|&(_, v)| Some(v))
-        .ok_or_else(|| format!("`{}` is not one of the values", String::from_utf8_lossy(cell)))
+        .ok_or_else(|| {
+            format!(
+                "`{}` is not one of the values",
+                String::from_utf8_lossy(cell)
+            )
+        })
 }
 
 const INDUSTRIES: &[(&str, Industry)] = &[
@@ -359,10 +375,8 @@ fn run(input: &str, output: &str, as_of: i32) -> Result<u64, Box<dyn Error>> {
         .has_headers(true)
         .from_path(input)?;
     let columns = Columns::find(reader.byte_headers()?)?;
-    let mut writer = csv::WriterBuilder::new().from_writer(BufWriter::with_capacity(
-        1 << 16,
-        File::create(output)?,
-    ));
+    let mut writer = csv::WriterBuilder::new()
+        .from_writer(BufWriter::with_capacity(1 << 16, File::create(output)?));
     writer.write_record(["Lead ID", "stage", "fit", "engagement", "rule"])?;
 
     let mut record = csv::ByteRecord::new();

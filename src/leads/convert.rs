@@ -1,0 +1,450 @@
+//! Raw cell → field value, as `docs/language.md` ("Reading lead data")
+//! states it. One `FieldReader` per field the program reads, built once per
+//! file; converting a cell allocates nothing beyond the row's own buffers.
+
+use rustc_hash::FxHashMap;
+
+use crate::check::policy::*;
+use crate::compile::Program;
+use crate::eval::row::{Row, Slot};
+
+#[derive(Clone, Debug)]
+enum Kind {
+    Bool {
+        yes: Vec<String>,
+        no: Vec<String>,
+    },
+    Integer,
+    Number,
+    Money,
+    Text {
+        intern: bool,
+    },
+    Date,
+    List {
+        separator: String,
+    },
+    Enum {
+        exact: FxHashMap<Box<str>, u32>,
+        folded: FxHashMap<String, u32>,
+        values: Vec<String>,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct FieldReader {
+    pub field: FieldId,
+    pub name: String,
+    pub column: String,
+    kind: Kind,
+    missing: Vec<String>,
+    default: Option<Value>,
+    required: bool,
+}
+
+const DEFAULT_YES: &[&str] = &["true", "yes", "y", "1"];
+const DEFAULT_NO: &[&str] = &["false", "no", "n", "0"];
+
+impl FieldReader {
+    pub fn new(policy: &Policy, program: &Program, field: FieldId) -> FieldReader {
+        let f = &policy.fields[field];
+        let kind = match &f.ty {
+            FieldType::Bool => {
+                let (yes, no) = if f.true_values.is_empty() && f.false_values.is_empty() {
+                    (
+                        DEFAULT_YES.iter().map(|s| s.to_string()).collect(),
+                        DEFAULT_NO.iter().map(|s| s.to_string()).collect(),
+                    )
+                } else {
+                    (f.true_values.clone(), f.false_values.clone())
+                };
+                Kind::Bool { yes, no }
+            }
+            FieldType::Integer => Kind::Integer,
+            FieldType::Number => Kind::Number,
+            FieldType::Money => Kind::Money,
+            FieldType::String => Kind::Text {
+                intern: program.interned[field],
+            },
+            FieldType::Date => Kind::Date,
+            FieldType::List => Kind::List {
+                separator: f.separator.clone(),
+            },
+            FieldType::Enum(values) => Kind::Enum {
+                exact: values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (v.as_str().into(), i as u32))
+                    .collect(),
+                folded: values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (v.to_lowercase(), i as u32))
+                    .collect(),
+                values: values.clone(),
+            },
+        };
+        FieldReader {
+            field,
+            name: f.name.clone(),
+            column: f.column.clone(),
+            kind,
+            missing: f.missing.clone(),
+            default: f.default.clone(),
+            required: !f.optional && f.default.is_none(),
+        }
+    }
+
+    /// A missing value: the default, or an error for a required field.
+    pub fn read_missing(&self, row: &mut Row, program: &Program) -> Result<(), String> {
+        match &self.default {
+            Some(value) => {
+                row.set(self.field, value, |t| program.symbol(t));
+                Ok(())
+            }
+            None if self.required => Err(format!(
+                "`{}` needs a value: the field is neither `optional` nor has a `default`",
+                self.name
+            )),
+            None => {
+                row.slots[self.field] = Slot::Missing;
+                Ok(())
+            }
+        }
+    }
+
+    /// Convert one raw cell (CSV text, or a JSON string) into the row.
+    pub fn read_text(&self, raw: &[u8], row: &mut Row, program: &Program) -> Result<(), String> {
+        let text = std::str::from_utf8(raw).map_err(|e| {
+            format!(
+                "the text is not valid UTF-8 (a bad byte 0x{:02x} after {} good bytes)",
+                raw[e.valid_up_to()],
+                e.valid_up_to()
+            )
+        })?;
+        let trimmed = text.trim();
+        if trimmed.is_empty() || self.missing.iter().any(|m| m.eq_ignore_ascii_case(trimmed)) {
+            return self.read_missing(row, program);
+        }
+        let slot = match &self.kind {
+            Kind::Bool { yes, no } => {
+                if yes.iter().any(|y| y.eq_ignore_ascii_case(trimmed)) {
+                    Slot::Bool(true)
+                } else if no.iter().any(|n| n.eq_ignore_ascii_case(trimmed)) {
+                    Slot::Bool(false)
+                } else {
+                    return Err(format!(
+                        "`{trimmed}` is not a yes/no value; this field reads {} as yes and {} as no",
+                        spellings(yes),
+                        spellings(no)
+                    ));
+                }
+            }
+            Kind::Integer => match parse_number(trimmed) {
+                Some(n) if n.fract() == 0.0 => Slot::Num(n),
+                Some(_) => return Err(format!("`{trimmed}` is not a whole number")),
+                None => return Err(format!("`{trimmed}` is not a number")),
+            },
+            Kind::Number => match parse_number(trimmed) {
+                Some(n) => Slot::Num(n),
+                None => return Err(format!("`{trimmed}` is not a number")),
+            },
+            Kind::Money => match parse_money(trimmed) {
+                Some(n) => Slot::Num(n),
+                None => {
+                    return Err(format!(
+                        "`{trimmed}` is not an amount of money (like 1200, $1,200.50)"
+                    ));
+                }
+            },
+            Kind::Date => match parse_date(trimmed) {
+                Some(d) => Slot::Date(d),
+                None => return Err(format!("`{trimmed}` is not a date as YYYY-MM-DD")),
+            },
+            Kind::Text { intern } => {
+                let sym = if *intern {
+                    program.symbol(text)
+                } else {
+                    crate::eval::row::NO_SYMBOL
+                };
+                let (start, len) = row.push_text(text);
+                Slot::Text { start, len, sym }
+            }
+            Kind::List { separator } => {
+                let start = row.items.len() as u32;
+                let mut len = 0;
+                for item in text.split(separator.as_str()) {
+                    let item = item.trim();
+                    if !item.is_empty() {
+                        let range = row.push_text(item);
+                        row.items.push(range);
+                        len += 1;
+                    }
+                }
+                Slot::List { start, len }
+            }
+            Kind::Enum {
+                exact,
+                folded,
+                values,
+            } => match exact
+                .get(trimmed)
+                .or_else(|| folded.get(&trimmed.to_lowercase()))
+            {
+                Some(i) => Slot::Enum(*i),
+                None => {
+                    let suggestion =
+                        crate::diagnostic::did_you_mean(trimmed, values.iter().map(String::as_str))
+                            .map(|s| format!(" (did you mean `{s}`?)"))
+                            .unwrap_or_default();
+                    return Err(format!(
+                        "`{trimmed}` is not one of the values of `{}`: {}{suggestion}",
+                        self.name,
+                        values.join(", ")
+                    ));
+                }
+            },
+        };
+        row.slots[self.field] = slot;
+        Ok(())
+    }
+
+    /// Convert one JSON value into the row: `null` is missing, JSON numbers
+    /// and booleans fill number and bool fields directly, strings are read
+    /// as text, arrays fill list fields.
+    pub fn read_json(
+        &self,
+        value: &serde_json::Value,
+        row: &mut Row,
+        program: &Program,
+    ) -> Result<(), String> {
+        use serde_json::Value as J;
+        match (value, &self.kind) {
+            (J::Null, _) => self.read_missing(row, program),
+            (J::String(s), _) => self.read_text(s.as_bytes(), row, program),
+            (J::Number(n), Kind::Integer | Kind::Number | Kind::Money) => {
+                self.read_text(n.to_string().as_bytes(), row, program)
+            }
+            (J::Number(n), Kind::Text { .. } | Kind::Bool { .. }) => {
+                self.read_text(n.to_string().as_bytes(), row, program)
+            }
+            (J::Bool(b), Kind::Bool { .. }) => {
+                row.slots[self.field] = Slot::Bool(*b);
+                Ok(())
+            }
+            (J::Array(items), Kind::List { .. }) => {
+                let start = row.items.len() as u32;
+                let mut len = 0;
+                for item in items {
+                    let text = match item {
+                        J::String(s) => s.clone(),
+                        J::Number(n) => n.to_string(),
+                        J::Bool(b) => b.to_string(),
+                        _ => return Err("a list item must be text, a number or a boolean".into()),
+                    };
+                    if !text.trim().is_empty() {
+                        let range = row.push_text(text.trim());
+                        row.items.push(range);
+                        len += 1;
+                    }
+                }
+                row.slots[self.field] = Slot::List { start, len };
+                Ok(())
+            }
+            (other, _) => Err(format!(
+                "{} does not fit a {} field",
+                json_kind(other),
+                self.type_name()
+            )),
+        }
+    }
+
+    fn type_name(&self) -> &'static str {
+        match self.kind {
+            Kind::Bool { .. } => "bool",
+            Kind::Integer => "integer",
+            Kind::Number => "number",
+            Kind::Money => "money",
+            Kind::Text { .. } => "string",
+            Kind::Date => "date",
+            Kind::List { .. } => "list",
+            Kind::Enum { .. } => "enum",
+        }
+    }
+}
+
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "text",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+fn spellings(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| format!("`{w}`"))
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// A finite decimal number (`12`, `-3.5`, `1e3`); never NaN or infinity.
+pub fn parse_number(text: &str) -> Option<f64> {
+    let bytes = text.as_bytes();
+    // Fast path for plain integers, the common case in lead files.
+    if !bytes.is_empty() && bytes.len() <= 15 && bytes.iter().all(u8::is_ascii_digit) {
+        let mut n: i64 = 0;
+        for b in bytes {
+            n = n * 10 + (b - b'0') as i64;
+        }
+        return Some(n as f64);
+    }
+    // `f64::from_str` also accepts `inf`, `NaN` and `infinity`: not numbers here.
+    if !bytes
+        .iter()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
+    {
+        return None;
+    }
+    text.parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+/// Money: an optional sign and currency sign, digits with optional
+/// thousands separators (`,` between groups of three), optional decimals.
+pub fn parse_money(text: &str) -> Option<f64> {
+    let (negative, rest) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest.trim_start()),
+        None => (false, text),
+    };
+    let rest = rest
+        .strip_prefix('$')
+        .or_else(|| rest.strip_prefix('€'))
+        .or_else(|| rest.strip_prefix('£'))
+        .unwrap_or(rest)
+        .trim_start();
+    let (negative, rest) = match rest.strip_prefix('-') {
+        Some(r) if !negative => (true, r),
+        Some(_) => return None,
+        None => (negative, rest),
+    };
+    let (whole, fraction) = match rest.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (rest, None),
+    };
+    if whole.contains(',') {
+        let groups: Vec<&str> = whole.split(',').collect();
+        let first_ok = (1..=3).contains(&groups[0].len());
+        if !first_ok || groups[1..].iter().any(|g| g.len() != 3) {
+            return None;
+        }
+    }
+    let digits: String = whole.chars().filter(|c| *c != ',').collect();
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let value = match fraction {
+        Some(f) if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) => return None,
+        Some(f) => format!("{digits}.{f}").parse::<f64>().ok()?,
+        None => digits.parse::<f64>().ok()?,
+    };
+    Some(if negative { -value } else { value })
+}
+
+/// `YYYY-MM-DD`, optionally followed by a time (`T…` or ` …`), as CRM
+/// exports write timestamps. Days since 1970-01-01.
+pub fn parse_date(text: &str) -> Option<i32> {
+    let b = text.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    if b.len() > 10 && !matches!(b[10], b'T' | b' ') {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| -> Option<i32> {
+        let mut n = 0i32;
+        for &c in &b[range] {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            n = n * 10 + (c - b'0') as i32;
+        }
+        Some(n)
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+        return None;
+    }
+    Some(days_from_civil(y, m, d))
+}
+
+fn days_in_month(y: i32, m: i32) -> i32 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Howard Hinnant's `days_from_civil`.
+fn days_from_civil(y: i32, m: i32, d: i32) -> i32 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_agree_with_the_policy_date_parser() {
+        for text in [
+            "1970-01-01",
+            "2024-02-29",
+            "2026-06-01",
+            "1999-12-31",
+            "0001-01-01",
+        ] {
+            assert_eq!(parse_date(text), date_from_ymd(text), "{text}");
+        }
+        assert_eq!(
+            parse_date("2026-06-01T10:30:00Z"),
+            date_from_ymd("2026-06-01")
+        );
+        assert_eq!(parse_date("2026-06-01 10:30"), date_from_ymd("2026-06-01"));
+        for bad in [
+            "2023-02-29",
+            "2026-13-01",
+            "2026-6-1",
+            "01/06/2026",
+            "2026-06-01x",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn numbers_and_money() {
+        assert_eq!(parse_number("1200"), Some(1200.0));
+        assert_eq!(parse_number("-12.5"), Some(-12.5));
+        assert_eq!(parse_number("NaN"), None);
+        assert_eq!(parse_number("inf"), None);
+        assert_eq!(parse_number("12 000"), None);
+        assert_eq!(parse_money("$1,200.50"), Some(1200.5));
+        assert_eq!(parse_money("1,200"), Some(1200.0));
+        assert_eq!(parse_money("-$40"), Some(-40.0));
+        assert_eq!(parse_money("€ 300"), Some(300.0));
+        assert_eq!(parse_money("1,20"), None);
+        assert_eq!(parse_money("12a"), None);
+        assert_eq!(parse_money("$"), None);
+    }
+}

@@ -1,0 +1,456 @@
+//! Lead files: CSV, JSON Lines and JSON arrays, read in parallel chunks
+//! (`chunks`, `pipeline`), bound to the policy's fields by column name once
+//! per file, and converted cell by cell into rows (`convert`).
+//!
+//! Nothing here decides anything about a lead; that is `eval`'s job. What
+//! this layer guarantees is that every input record is accounted for: it
+//! becomes a row, or a `Reject` with its line number and the reason.
+
+pub mod chunks;
+pub mod convert;
+pub mod pipeline;
+
+use std::io::Read;
+use std::path::Path;
+
+use crate::check::policy::{FieldId, Policy};
+use crate::compile::Program;
+use crate::eval::row::Row;
+use chunks::{Chunk, Framing, Splitter};
+use convert::FieldReader;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Csv { delimiter: u8 },
+    JsonLines,
+    JsonArray,
+}
+
+impl Format {
+    pub fn framing(self) -> Framing {
+        match self {
+            Format::Csv { .. } => Framing::Csv,
+            Format::JsonLines | Format::JsonArray => Framing::Lines,
+        }
+    }
+}
+
+/// A record that could not become a row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reject {
+    /// 1-based line of the record's first byte (for a JSON array: the
+    /// element's position, from 1).
+    pub line: u64,
+    /// The column (CSV header or JSON key) of the bad value, if one cell is
+    /// to blame.
+    pub column: Option<String>,
+    pub value: Option<String>,
+    pub message: String,
+    /// The record as it was in the input, without its line end.
+    pub raw: Vec<u8>,
+}
+
+impl std::fmt::Display for Reject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}", self.line)?;
+        if let Some(column) = &self.column {
+            write!(f, ", column \"{column}\"")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// An open lead file (or stdin) with its format decided.
+pub struct Input {
+    pub name: String,
+    pub format: Format,
+    pub size: Option<u64>,
+    pub splitter: Splitter<Box<dyn Read + Send>>,
+    /// For a JSON array: where a syntax error in the array is reported
+    /// once the elements before it have been read.
+    pub array_error: Option<std::sync::Arc<std::sync::Mutex<Option<String>>>>,
+}
+
+/// Open a lead file, or stdin for `-`. The format comes from `format`, else
+/// the extension, else the first bytes (`[` JSON array, `{` JSON Lines,
+/// otherwise CSV with the delimiter the header uses most).
+pub fn open(path: &Path, format: Option<Format>) -> Result<Input, String> {
+    let name = path.display().to_string();
+    let (reader, size): (Box<dyn Read + Send>, Option<u64>) = if name == "-" {
+        (Box::new(std::io::stdin()), None)
+    } else {
+        let file = std::fs::File::open(path).map_err(|e| format!("{name}: {e}"))?;
+        let size = file.metadata().ok().map(|m| m.len());
+        (Box::new(file), size)
+    };
+    let by_extension = match path.extension().and_then(|e| e.to_str()) {
+        Some("jsonl" | "ndjson") => Some(Format::JsonLines),
+        Some("json") => Some(Format::JsonArray),
+        Some("tsv") => Some(Format::Csv { delimiter: b'\t' }),
+        _ => None,
+    };
+    // Sniffing needs the first record, read with CSV framing (which is also
+    // right for JSON Lines: JSON text never holds a raw newline in quotes).
+    let mut splitter = Splitter::new(reader, Framing::Csv);
+    let format = match format.or(by_extension) {
+        Some(f) => f,
+        None => {
+            let first = splitter
+                .first_record(false)
+                .map_err(|e| format!("{name}: {e}"))?
+                .unwrap_or_default();
+            match first.iter().find(|b| !b.is_ascii_whitespace()) {
+                Some(b'[') => Format::JsonArray,
+                Some(b'{') => Format::JsonLines,
+                _ => Format::Csv {
+                    delimiter: sniff_delimiter(&first),
+                },
+            }
+        }
+    };
+    let mut splitter = splitter.with_framing(format.framing());
+    let mut array_error = None;
+    if format == Format::JsonArray {
+        let (lines, error) = json_array_as_lines(splitter.into_unread());
+        splitter = Splitter::new(lines, Framing::Lines);
+        array_error = Some(error);
+    }
+    Ok(Input {
+        name,
+        format,
+        size,
+        splitter,
+        array_error,
+    })
+}
+
+/// A JSON array, streamed element by element into JSON Lines by a thread,
+/// so an array file is read like any other with flat memory. A syntax error
+/// ends the stream and is left in the returned slot.
+fn json_array_as_lines(
+    input: Box<dyn Read + Send>,
+) -> (
+    Box<dyn Read + Send>,
+    std::sync::Arc<std::sync::Mutex<Option<String>>>,
+) {
+    use serde::de::{Deserializer, Error, SeqAccess, Visitor};
+    use std::io::Write;
+
+    struct Elements<W>(W);
+    impl<'de, W: Write> Visitor<'de> for Elements<W> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON array of lead objects")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+            while let Some(value) = seq.next_element::<serde_json::Value>()? {
+                serde_json::to_writer(&mut self.0, &value).map_err(A::Error::custom)?;
+                self.0.write_all(b"\n").map_err(A::Error::custom)?;
+            }
+            Ok(())
+        }
+    }
+
+    let error = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let (reader, writer) = std::io::pipe().expect("creating a pipe");
+    let slot = error.clone();
+    std::thread::spawn(move || {
+        let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::new(input));
+        let writer = std::io::BufWriter::new(writer);
+        if let Err(e) = de.deserialize_seq(Elements(writer)) {
+            // A closed pipe means the reader stopped early; not an error.
+            if !e.to_string().contains("Broken pipe") {
+                *slot.lock().unwrap() = Some(format!(
+                    "the JSON array is invalid at line {}, column {}: {e}",
+                    e.line(),
+                    e.column()
+                ));
+            }
+        }
+    });
+    (Box::new(reader), error)
+}
+
+/// The delimiter a header line uses most, outside quotes.
+fn sniff_delimiter(header: &[u8]) -> u8 {
+    let mut counts = [0usize; 3];
+    let mut in_quotes = false;
+    for &b in header {
+        match b {
+            b'"' => in_quotes = !in_quotes,
+            b',' if !in_quotes => counts[0] += 1,
+            b';' if !in_quotes => counts[1] += 1,
+            b'\t' if !in_quotes => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let best = (0..3).max_by_key(|&i| (counts[i], i == 0)).unwrap_or(0);
+    [b',', b';', b'\t'][best]
+}
+
+/// Split one CSV record into raw cells (still quoted) with simd-csv.
+pub fn csv_cells(record: &[u8], delimiter: u8) -> Vec<Vec<u8>> {
+    let mut reader = simd_csv::ZeroCopyReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(record);
+    match reader.read_byte_record() {
+        Ok(Some(rec)) => (0..rec.len())
+            .map(|i| rec.unescape(i).map(|c| c.into_owned()).unwrap_or_default())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// How the policy's fields map to a file's columns, decided once per file.
+pub struct Binding {
+    /// The file's columns, in order (CSV header; for JSON the first
+    /// record's keys).
+    pub columns: Vec<String>,
+    /// A reader per field the program needs, with its column index.
+    pub readers: Vec<(usize, FieldReader)>,
+    /// Key fields and their column indexes, for output.
+    pub keys: Vec<(FieldId, usize)>,
+    pub fields: usize,
+}
+
+/// A column the schema needs that the header lacks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MissingColumn {
+    pub field: String,
+    pub column: String,
+    pub closest: Option<String>,
+}
+
+impl std::fmt::Display for MissingColumn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "no column \"{}\" (for field `{}`)",
+            self.column, self.field
+        )?;
+        if let Some(closest) = &self.closest {
+            write!(f, "; the closest column is \"{closest}\"")?;
+        }
+        Ok(())
+    }
+}
+
+impl Binding {
+    /// Bind by exact column name, else by name ignoring case and
+    /// surrounding spaces. Every field the program reads must be found.
+    pub fn new(
+        policy: &Policy,
+        program: &Program,
+        columns: Vec<String>,
+    ) -> Result<Binding, Vec<MissingColumn>> {
+        let mut readers = Vec::new();
+        let mut missing = Vec::new();
+        let mut keys = Vec::new();
+        for (f, field) in policy.fields.iter().enumerate() {
+            if !program.reads[f] {
+                continue;
+            }
+            let found = columns.iter().position(|c| *c == field.column).or_else(|| {
+                columns
+                    .iter()
+                    .position(|c| c.trim().eq_ignore_ascii_case(field.column.trim()))
+            });
+            match found {
+                Some(col) => {
+                    readers.push((col, FieldReader::new(policy, program, f)));
+                    if field.key {
+                        keys.push((f, col));
+                    }
+                }
+                None => missing.push(MissingColumn {
+                    field: field.name.clone(),
+                    column: field.column.clone(),
+                    closest: crate::diagnostic::did_you_mean(
+                        &field.column,
+                        columns.iter().map(String::as_str),
+                    )
+                    .map(str::to_string),
+                }),
+            }
+        }
+        if !missing.is_empty() {
+            return Err(missing);
+        }
+        Ok(Binding {
+            columns,
+            readers,
+            keys,
+            fields: policy.fields.len(),
+        })
+    }
+
+    /// Fill `row` from a CSV record's raw cells.
+    pub fn read_csv(
+        &self,
+        program: &Program,
+        cells: &simd_csv::ZeroCopyByteRecord<'_>,
+        line: u64,
+        row: &mut Row,
+    ) -> Result<(), Reject> {
+        row.clear();
+        if cells.len() != self.columns.len() {
+            return Err(Reject {
+                line,
+                column: None,
+                value: None,
+                message: format!(
+                    "expected {} fields, as in the header, but found {}",
+                    self.columns.len(),
+                    cells.len()
+                ),
+                raw: cells.as_slice().to_vec(),
+            });
+        }
+        for (col, reader) in &self.readers {
+            let cell = cells.unescape(*col).unwrap_or_default();
+            if let Err(message) = reader.read_text(&cell, row, program) {
+                return Err(Reject {
+                    line,
+                    column: Some(self.columns[*col].clone()),
+                    value: Some(String::from_utf8_lossy(&cell).into_owned()),
+                    message,
+                    raw: cells.as_slice().to_vec(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Fill `row` from a JSON object.
+    pub fn read_json(
+        &self,
+        program: &Program,
+        object: &serde_json::Map<String, serde_json::Value>,
+        line: u64,
+        raw: &[u8],
+        row: &mut Row,
+    ) -> Result<(), Reject> {
+        row.clear();
+        for (col, reader) in &self.readers {
+            let name = &self.columns[*col];
+            let result = match object.get(name) {
+                Some(value) => reader.read_json(value, row, program),
+                None => reader.read_missing(row, program),
+            };
+            if let Err(message) = result {
+                return Err(Reject {
+                    line,
+                    column: Some(name.clone()),
+                    value: object.get(name).map(|v| v.to_string()),
+                    message,
+                    raw: raw.to_vec(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Each CSV record of a chunk with its line number; blank lines are not
+/// records. A chunk that ends inside quotes yields one reject.
+pub fn for_each_csv_record(
+    chunk: &Chunk,
+    delimiter: u8,
+    mut f: impl FnMut(u64, Result<&simd_csv::ZeroCopyByteRecord<'_>, Reject>),
+) {
+    if chunk.unterminated {
+        let raw = chunks::trim_line_end(&chunk.data).to_vec();
+        let lines = memchr::memchr_iter(b'\n', &raw).count() as u64;
+        f(
+            chunk.first_line,
+            Err(Reject {
+                line: chunk.first_line,
+                column: None,
+                value: None,
+                message: format!(
+                    "the file ends inside a quoted field: a quote (\") opened in this record is never closed, so the last {} line(s) are one unfinished record",
+                    lines + 1
+                ),
+                raw,
+            }),
+        );
+        return;
+    }
+    let data = &chunk.data[..];
+    let mut reader = simd_csv::ZeroCopyReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(64 << 10)
+        .from_reader(data);
+    let mut line = chunk.first_line;
+    let mut counted = 0usize;
+    loop {
+        let mut start = reader.position() as usize;
+        while start < data.len() && matches!(data[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        line += memchr::memchr_iter(b'\n', &data[counted..start.min(data.len())]).count() as u64;
+        counted = start.min(data.len());
+        match reader.read_byte_record() {
+            Ok(Some(record)) => f(line, Ok(&record)),
+            Ok(None) => break,
+            Err(e) => {
+                f(
+                    line,
+                    Err(Reject {
+                        line,
+                        column: None,
+                        value: None,
+                        message: format!("cannot read this CSV record: {e}"),
+                        raw: Vec::new(),
+                    }),
+                );
+                break;
+            }
+        }
+    }
+}
+
+/// Each JSON Lines record of a chunk: its line, the parsed object or a
+/// reject, and its raw text.
+pub fn for_each_json_line(
+    chunk: &Chunk,
+    mut f: impl FnMut(u64, &[u8], Result<serde_json::Map<String, serde_json::Value>, Reject>),
+) {
+    for (this, raw) in (chunk.first_line..).zip(chunk.data.split(|b| *b == b'\n')) {
+        let text = chunks::trim_line_end(raw);
+        if text.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let parsed = serde_json::from_slice::<serde_json::Value>(text)
+            .map_err(|e| Reject {
+                line: this,
+                column: None,
+                value: None,
+                message: format!("not valid JSON (at column {}): {e}", e.column()),
+                raw: text.to_vec(),
+            })
+            .and_then(|value| match value {
+                serde_json::Value::Object(map) => Ok(map),
+                other => Err(Reject {
+                    line: this,
+                    column: None,
+                    value: None,
+                    message: format!(
+                        "each line must be a JSON object, and this is {}",
+                        match other {
+                            serde_json::Value::Array(_) => "an array",
+                            serde_json::Value::String(_) => "a string",
+                            serde_json::Value::Number(_) => "a number",
+                            _ => "a literal",
+                        }
+                    ),
+                    raw: text.to_vec(),
+                }),
+            });
+        f(this, text, parsed);
+    }
+}
