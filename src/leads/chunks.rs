@@ -257,8 +257,19 @@ pub fn trim_line_end(line: &[u8]) -> &[u8] {
 mod tests {
     use super::*;
 
+    /// Hands out a few bytes per read, as a pipe might.
+    struct Trickle<'a>(&'a [u8]);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.0.len().min(buf.len()).min(3);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
     fn chunks(input: &str, target: usize) -> Vec<(u64, String, bool)> {
-        let mut splitter = Splitter::new(input.as_bytes(), Framing::Csv);
+        let mut splitter = Splitter::new(Trickle(input.as_bytes()), Framing::Csv);
         let mut out = Vec::new();
         while let Some(c) = splitter.next_chunk(target).unwrap() {
             out.push((
@@ -280,8 +291,12 @@ mod tests {
             assert!(data.ends_with('\n'));
             assert_eq!(data.matches('"').count() % 2, 0, "{data:?}");
         }
-        assert_eq!(got[0].0, 1);
-        assert_eq!(got[1].0, 3, "the first record spans two lines");
+        assert!(got.len() > 1);
+        let mut line = 1;
+        for (first_line, data, _) in &got {
+            assert_eq!(*first_line, line, "{data:?}");
+            line += data.matches('\n').count() as u64;
+        }
     }
 
     #[test]
