@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use super::load_policy;
-use crate::check::policy::{Policy, date_from_ymd, format_number, today};
+use crate::check::policy::{Policy, date_from_ymd, is_whole, today, write_number};
 use crate::compile::Program;
 use crate::eval::{Machine, Row, machine::Decision};
 use crate::leads::{self, Binding, Format as InputFormat, Reject, chunks::Chunk};
@@ -84,6 +84,8 @@ struct ChunkResult {
 
 /// Everything a worker needs to turn records into output rows.
 struct Job<'a> {
+    /// Rule names as they appear in results.
+    rule_names: Vec<String>,
     policy: &'a Policy,
     program: &'a Program,
     binding: &'a Binding,
@@ -109,7 +111,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         InputFormatArg::Json => InputFormat::JsonArray,
     });
     let mut input = leads::open(&args.leads, input_format)?;
-    let columns = read_columns(&mut input)?;
+    let columns = input.columns()?;
     let binding = match Binding::new(&policy, &program, columns) {
         Ok(binding) => binding,
         Err(missing) => {
@@ -148,6 +150,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         ))
     };
     let job = Job {
+        rule_names: policy.rules.iter().map(|r| r.display_name()).collect(),
         policy: &policy,
         program: &program,
         binding: &binding,
@@ -308,38 +311,6 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The first record's column names: the CSV header, or the keys of the
-/// first JSON object.
-fn read_columns(input: &mut leads::Input) -> Result<Vec<String>, String> {
-    match input.format {
-        InputFormat::Csv { delimiter } => {
-            let header = input
-                .splitter
-                .first_record(true)
-                .map_err(|e| format!("{}: {e}", input.name))?
-                .ok_or_else(|| format!("{}: the file is empty: no header line", input.name))?;
-            Ok(leads::csv_cells(&header, delimiter)
-                .iter()
-                .map(|c| String::from_utf8_lossy(c).into_owned())
-                .collect())
-        }
-        InputFormat::JsonLines | InputFormat::JsonArray => {
-            let Some(first) = input
-                .splitter
-                .first_record(false)
-                .map_err(|e| format!("{}: {e}", input.name))?
-            else {
-                return Ok(Vec::new());
-            };
-            match serde_json::from_slice::<serde_json::Value>(&first) {
-                Ok(serde_json::Value::Object(map)) => Ok(map.keys().cloned().collect()),
-                // The bad first record is reported with its line like any other.
-                _ => Ok(Vec::new()),
-            }
-        }
-    }
-}
-
 impl Job<'_> {
     fn csv_header(&self) -> Vec<u8> {
         let mut names: Vec<String> = if self.keep_columns {
@@ -384,12 +355,13 @@ impl Job<'_> {
         match self.format {
             InputFormat::Csv { delimiter } => {
                 let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
-                leads::for_each_csv_record(chunk, delimiter, |line, record| {
+                leads::for_each_csv_record(chunk, delimiter, |lines, start, record| {
                     let record = match record {
                         Ok(r) => r,
                         Err(reject) => return result.rejects.push(reject),
                     };
-                    if let Err(reject) = self.binding.read_csv(self.program, record, line, row) {
+                    if let Err(mut reject) = self.binding.read_csv(self.program, record, row) {
+                        reject.line = lines.at(start);
                         return result.rejects.push(reject);
                     }
                     let decision = machine.run(self.program, row);
@@ -492,13 +464,10 @@ impl Job<'_> {
         let mut buf = String::new();
         for score in &m.scores {
             buf.clear();
-            push_number(&mut buf, *score);
+            write_number(&mut buf, *score);
             let _ = w.write_field(&buf);
         }
-        let rule = d
-            .rule
-            .map(|r| self.policy.rules[r].display_name())
-            .unwrap_or_default();
+        let rule = d.rule.map_or("", |r| self.rule_names[r].as_str());
         let _ = w.write_field(rule);
         let _ = w.write_record(None::<&[u8]>);
     }
@@ -519,7 +488,7 @@ impl Job<'_> {
         for (i, score) in m.scores.iter().enumerate() {
             let value = serde_json::Number::from_f64(*score)
                 .map(|n| {
-                    if score.fract() == 0.0 && score.abs() < 1e15 {
+                    if is_whole(*score) {
                         serde_json::Value::from(*score as i64)
                     } else {
                         serde_json::Value::Number(n)
@@ -535,17 +504,6 @@ impl Job<'_> {
         map.insert(names[names.len() - 1].clone(), rule);
         let _ = serde_json::to_writer(&mut *out, &map);
         out.push(b'\n');
-    }
-}
-
-/// A number as `format_number` writes it, without allocating for whole
-/// numbers (the usual score).
-fn push_number(buf: &mut String, n: f64) {
-    use std::fmt::Write as _;
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        let _ = write!(buf, "{}", n as i64);
-    } else {
-        buf.push_str(&format_number(n));
     }
 }
 

@@ -35,7 +35,7 @@ impl Machine {
     pub fn run(&mut self, program: &Program, row: &Row) -> Decision {
         self.begin(program, row);
         for rule in &program.rules {
-            if self.node(program, row, rule.cond) == Truth::True {
+            if self.kid(program, row, rule.cond) == Truth::True {
                 return Decision {
                     stage: Some(rule.stage),
                     rule: Some(rule.rule),
@@ -62,7 +62,7 @@ impl Machine {
             let mut total = 0.0;
             for line in &score.lines {
                 if let Some(when) = line.when {
-                    if self.node(program, row, when) != Truth::True {
+                    if self.kid(program, row, when) != Truth::True {
                         continue;
                     }
                 }
@@ -93,8 +93,12 @@ impl Machine {
         }
     }
 
-    fn node(&mut self, program: &Program, row: &Row, id: NodeId) -> Truth {
-        match &program.nodes[id as usize] {
+    /// Leaves: tests of one slot or score. Inlined into the loops of
+    /// `and`/`or`/`at least` and score lines, so that most nodes cost no
+    /// call; `None` for every other kind.
+    #[inline(always)]
+    fn leaf(&self, row: &Row, node: &Node) -> Option<Truth> {
+        Some(match node {
             Node::Const(b) => Truth::from_bool(*b),
             Node::Known(f) => Truth::from_bool(row.slots[*f] != Slot::Missing),
             Node::Unknown(f) => Truth::from_bool(row.slots[*f] == Slot::Missing),
@@ -102,17 +106,6 @@ impl Machine {
                 Slot::Bool(b) => Truth::from_bool(b),
                 _ => Truth::Unknown,
             },
-            Node::Criterion(c) => {
-                if let Some(t) = self.criteria[*c] {
-                    return t;
-                }
-                // A cycle the checker reported reads as unknown, as in the
-                // reference interpreter.
-                self.criteria[*c] = Some(Truth::Unknown);
-                let t = self.node(program, row, program.criteria[*c]);
-                self.criteria[*c] = Some(t);
-                t
-            }
             Node::Num { field, op, k } => match row.slots[*field] {
                 Slot::Num(n) => ordered(n.partial_cmp(k), *op),
                 _ => Truth::Unknown,
@@ -145,6 +138,90 @@ impl Machine {
                 Slot::Text { sym, .. } => Truth::from_bool(syms.binary_search(&sym).is_ok()),
                 _ => Truth::Unknown,
             },
+            Node::Within { field, days } => match row.slots[*field] {
+                Slot::Date(d) => Truth::from_bool(within(d, self.as_of, *days)),
+                _ => Truth::Unknown,
+            },
+            _ => return None,
+        })
+    }
+
+    #[inline(always)]
+    fn kid(&mut self, program: &Program, row: &Row, id: NodeId) -> Truth {
+        match self.leaf(row, &program.nodes[id as usize]) {
+            Some(t) => t,
+            None => self.node(program, row, id),
+        }
+    }
+
+    fn node(&mut self, program: &Program, row: &Row, id: NodeId) -> Truth {
+        let node = &program.nodes[id as usize];
+        if let Some(t) = self.leaf(row, node) {
+            return t;
+        }
+        match node {
+            Node::Criterion(c) => {
+                if let Some(t) = self.criteria[*c] {
+                    return t;
+                }
+                // A cycle the checker reported reads as unknown, as in the
+                // reference interpreter.
+                self.criteria[*c] = Some(Truth::Unknown);
+                let t = self.node(program, row, program.criteria[*c]);
+                self.criteria[*c] = Some(t);
+                t
+            }
+            Node::And { start, len } => {
+                let mut result = Truth::True;
+                for i in *start..start + len {
+                    match self.kid(program, row, program.kids[i as usize]) {
+                        Truth::False => return Truth::False,
+                        Truth::Unknown => result = Truth::Unknown,
+                        Truth::True => {}
+                    }
+                }
+                result
+            }
+            Node::Or { start, len } => {
+                let mut result = Truth::False;
+                for i in *start..start + len {
+                    match self.kid(program, row, program.kids[i as usize]) {
+                        Truth::True => return Truth::True,
+                        Truth::Unknown => result = Truth::Unknown,
+                        Truth::False => {}
+                    }
+                }
+                result
+            }
+            Node::Not(inner) => self.kid(program, row, *inner).negate(),
+            Node::AtLeast { n, start, len } => {
+                let (mut yes, mut maybe) = (0u32, 0u32);
+                for i in *start..start + len {
+                    match self.kid(program, row, program.kids[i as usize]) {
+                        Truth::True => yes += 1,
+                        Truth::Unknown => maybe += 1,
+                        Truth::False => {}
+                    }
+                    // Stop as soon as the answer cannot change.
+                    let left = start + len - i - 1;
+                    if yes >= *n || yes + maybe + left < *n {
+                        break;
+                    }
+                }
+                at_least(*n, yes, maybe)
+            }
+            _ => self.rare_node(row, id, program),
+        }
+    }
+}
+
+impl Machine {
+    /// Node kinds that are uncommon in policies, kept out of `node` so the
+    /// hot recursive function stays small.
+    #[inline(never)]
+    #[cold]
+    fn rare_node(&self, row: &Row, id: NodeId, program: &Program) -> Truth {
+        match &program.nodes[id as usize] {
             Node::Text {
                 field,
                 op,
@@ -193,45 +270,7 @@ impl Machine {
                     None => Truth::Unknown,
                 }
             }
-            Node::And { start, len } => {
-                let mut result = Truth::True;
-                for i in *start..start + len {
-                    match self.node(program, row, program.kids[i as usize]) {
-                        Truth::False => return Truth::False,
-                        Truth::Unknown => result = Truth::Unknown,
-                        Truth::True => {}
-                    }
-                }
-                result
-            }
-            Node::Or { start, len } => {
-                let mut result = Truth::False;
-                for i in *start..start + len {
-                    match self.node(program, row, program.kids[i as usize]) {
-                        Truth::True => return Truth::True,
-                        Truth::Unknown => result = Truth::Unknown,
-                        Truth::False => {}
-                    }
-                }
-                result
-            }
-            Node::Not(inner) => self.node(program, row, *inner).negate(),
-            Node::AtLeast { n, start, len } => {
-                let (mut yes, mut maybe) = (0u32, 0u32);
-                for i in *start..start + len {
-                    match self.node(program, row, program.kids[i as usize]) {
-                        Truth::True => yes += 1,
-                        Truth::Unknown => maybe += 1,
-                        Truth::False => {}
-                    }
-                    // Stop as soon as the answer cannot change.
-                    let left = start + len - i - 1;
-                    if yes >= *n || yes + maybe + left < *n {
-                        break;
-                    }
-                }
-                at_least(*n, yes, maybe)
-            }
+            _ => unreachable!("`node` handles every other kind"),
         }
     }
 }

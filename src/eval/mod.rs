@@ -136,6 +136,17 @@ pub fn text_eq(x: &str, y: &str, ignore_case: bool) -> bool {
 }
 
 pub fn text_test(haystack: &str, op: TextOp, needle: &str, ignore_case: bool) -> bool {
+    if ignore_case && haystack.is_ascii() && needle.is_ascii() {
+        // ASCII lowercase is Unicode lowercase here; no allocation.
+        let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+        return match op {
+            TextOp::Contains => contains_ignore_ascii_case(h, n),
+            TextOp::StartsWith => h.len() >= n.len() && h[..n.len()].eq_ignore_ascii_case(n),
+            TextOp::EndsWith => {
+                h.len() >= n.len() && h[h.len() - n.len()..].eq_ignore_ascii_case(n)
+            }
+        };
+    }
     let (h, n);
     let (haystack, needle) = if ignore_case {
         h = haystack.to_lowercase();
@@ -149,6 +160,21 @@ pub fn text_test(haystack: &str, op: TextOp, needle: &str, ignore_case: bool) ->
         TextOp::StartsWith => haystack.starts_with(needle),
         TextOp::EndsWith => haystack.ends_with(needle),
     }
+}
+
+/// Find candidates by the needle's first letter in either case (memchr),
+/// then compare the rest.
+fn contains_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    let last_start = match haystack.len().checked_sub(needle.len()) {
+        Some(n) => n,
+        None => return false,
+    };
+    memchr::memchr2_iter(lo, up, &haystack[..=last_start])
+        .any(|i| haystack[i + 1..i + needle.len()].eq_ignore_ascii_case(rest))
 }
 
 /// `contains` on a list: one of the items is the value.

@@ -114,54 +114,64 @@ impl FieldReader {
     }
 
     /// Convert one raw cell (CSV text, or a JSON string) into the row.
+    /// Only text needs UTF-8 validation: every other type accepts ASCII
+    /// spellings alone, which the byte comparisons below enforce.
     pub fn read_text(&self, raw: &[u8], row: &mut Row, program: &Program) -> Result<(), String> {
-        let text = std::str::from_utf8(raw).map_err(|e| {
-            format!(
-                "the text is not valid UTF-8 (a bad byte 0x{:02x} after {} good bytes)",
-                raw[e.valid_up_to()],
-                e.valid_up_to()
-            )
-        })?;
-        let trimmed = text.trim();
-        if trimmed.is_empty() || self.missing.iter().any(|m| m.eq_ignore_ascii_case(trimmed)) {
+        let trimmed = raw.trim_ascii();
+        if trimmed.is_empty()
+            || self
+                .missing
+                .iter()
+                .any(|m| m.as_bytes().eq_ignore_ascii_case(trimmed))
+        {
             return self.read_missing(row, program);
         }
+        let shown = || String::from_utf8_lossy(trimmed);
         let slot = match &self.kind {
             Kind::Bool { yes, no } => {
-                if yes.iter().any(|y| y.eq_ignore_ascii_case(trimmed)) {
+                if yes
+                    .iter()
+                    .any(|y| y.as_bytes().eq_ignore_ascii_case(trimmed))
+                {
                     Slot::Bool(true)
-                } else if no.iter().any(|n| n.eq_ignore_ascii_case(trimmed)) {
+                } else if no
+                    .iter()
+                    .any(|n| n.as_bytes().eq_ignore_ascii_case(trimmed))
+                {
                     Slot::Bool(false)
                 } else {
                     return Err(format!(
-                        "`{trimmed}` is not a yes/no value; this field reads {} as yes and {} as no",
+                        "`{}` is not a yes/no value; this field reads {} as yes and {} as no",
+                        shown(),
                         spellings(yes),
                         spellings(no)
                     ));
                 }
             }
             Kind::Integer => match parse_number(trimmed) {
-                Some(n) if n.fract() == 0.0 => Slot::Num(n),
-                Some(_) => return Err(format!("`{trimmed}` is not a whole number")),
-                None => return Err(format!("`{trimmed}` is not a number")),
+                Some(n) if n.abs() >= 1e15 || is_whole(n) => Slot::Num(n),
+                Some(_) => return Err(format!("`{}` is not a whole number", shown())),
+                None => return Err(format!("`{}` is not a number", shown())),
             },
             Kind::Number => match parse_number(trimmed) {
                 Some(n) => Slot::Num(n),
-                None => return Err(format!("`{trimmed}` is not a number")),
+                None => return Err(format!("`{}` is not a number", shown())),
             },
             Kind::Money => match parse_money(trimmed) {
                 Some(n) => Slot::Num(n),
                 None => {
                     return Err(format!(
-                        "`{trimmed}` is not an amount of money (like 1200, $1,200.50)"
+                        "`{}` is not an amount of money (like 1200, $1,200.50)",
+                        shown()
                     ));
                 }
             },
             Kind::Date => match parse_date(trimmed) {
                 Some(d) => Slot::Date(d),
-                None => return Err(format!("`{trimmed}` is not a date as YYYY-MM-DD")),
+                None => return Err(format!("`{}` is not a date as YYYY-MM-DD", shown())),
             },
             Kind::Text { intern } => {
+                let text = utf8(raw)?;
                 let sym = if *intern {
                     program.symbol(text)
                 } else {
@@ -171,6 +181,7 @@ impl FieldReader {
                 Slot::Text { start, len, sym }
             }
             Kind::List { separator } => {
+                let text = utf8(raw)?;
                 let start = row.items.len() as u32;
                 let mut len = 0;
                 for item in text.split(separator.as_str()) {
@@ -187,18 +198,16 @@ impl FieldReader {
                 exact,
                 folded,
                 values,
-            } => match exact
-                .get(trimmed)
-                .or_else(|| folded.get(&trimmed.to_lowercase()))
-            {
-                Some(i) => Slot::Enum(*i),
+            } => match enum_index(trimmed, exact, folded, values) {
+                Some(i) => Slot::Enum(i),
                 None => {
+                    let text = shown();
                     let suggestion =
-                        crate::diagnostic::did_you_mean(trimmed, values.iter().map(String::as_str))
+                        crate::diagnostic::did_you_mean(&text, values.iter().map(String::as_str))
                             .map(|s| format!(" (did you mean `{s}`?)"))
                             .unwrap_or_default();
                     return Err(format!(
-                        "`{trimmed}` is not one of the values of `{}`: {}{suggestion}",
+                        "`{text}` is not one of the values of `{}`: {}{suggestion}",
                         self.name,
                         values.join(", ")
                     ));
@@ -273,6 +282,45 @@ impl FieldReader {
     }
 }
 
+fn utf8(raw: &[u8]) -> Result<&str, String> {
+    std::str::from_utf8(raw).map_err(|e| {
+        format!(
+            "the text is not valid UTF-8 (a bad byte 0x{:02x} after {} good bytes)",
+            raw[e.valid_up_to()],
+            e.valid_up_to()
+        )
+    })
+}
+
+/// An enum value by its spelling, ignoring case. Enums are short lists, so
+/// scanning beats hashing; the maps serve long lists and non-ASCII case.
+fn enum_index(
+    cell: &[u8],
+    exact: &FxHashMap<Box<str>, u32>,
+    folded: &FxHashMap<String, u32>,
+    values: &[String],
+) -> Option<u32> {
+    if values.len() <= 16 {
+        if let Some(i) = values.iter().position(|v| v.as_bytes() == cell) {
+            return Some(i as u32);
+        }
+        if let Some(i) = values
+            .iter()
+            .position(|v| v.as_bytes().eq_ignore_ascii_case(cell))
+        {
+            return Some(i as u32);
+        }
+        if cell.is_ascii() {
+            return None;
+        }
+    }
+    let text = std::str::from_utf8(cell).ok()?;
+    exact
+        .get(text)
+        .or_else(|| folded.get(&text.to_lowercase()))
+        .copied()
+}
+
 fn json_kind(value: &serde_json::Value) -> &'static str {
     match value {
         serde_json::Value::Null => "null",
@@ -293,8 +341,7 @@ fn spellings(words: &[String]) -> String {
 }
 
 /// A finite decimal number (`12`, `-3.5`, `1e3`); never NaN or infinity.
-pub fn parse_number(text: &str) -> Option<f64> {
-    let bytes = text.as_bytes();
+pub fn parse_number(bytes: &[u8]) -> Option<f64> {
     // Fast path for plain integers, the common case in lead files.
     if !bytes.is_empty() && bytes.len() <= 15 && bytes.iter().all(u8::is_ascii_digit) {
         let mut n: i64 = 0;
@@ -310,12 +357,20 @@ pub fn parse_number(text: &str) -> Option<f64> {
     {
         return None;
     }
-    text.parse::<f64>().ok().filter(|n| n.is_finite())
+    std::str::from_utf8(bytes)
+        .ok()?
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite())
 }
 
 /// Money: an optional sign and currency sign, digits with optional
 /// thousands separators (`,` between groups of three), optional decimals.
-pub fn parse_money(text: &str) -> Option<f64> {
+pub fn parse_money(text: &[u8]) -> Option<f64> {
+    if let Some(n) = parse_number(text) {
+        return Some(n);
+    }
+    let text = std::str::from_utf8(text).ok()?;
     let (negative, rest) = match text.strip_prefix('-') {
         Some(rest) => (true, rest.trim_start()),
         None => (false, text),
@@ -356,8 +411,7 @@ pub fn parse_money(text: &str) -> Option<f64> {
 
 /// `YYYY-MM-DD`, optionally followed by a time (`T…` or ` …`), as CRM
 /// exports write timestamps. Days since 1970-01-01.
-pub fn parse_date(text: &str) -> Option<i32> {
-    let b = text.as_bytes();
+pub fn parse_date(b: &[u8]) -> Option<i32> {
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
@@ -414,13 +468,13 @@ mod tests {
             "1999-12-31",
             "0001-01-01",
         ] {
-            assert_eq!(parse_date(text), date_from_ymd(text), "{text}");
+            assert_eq!(parse_date(text.as_bytes()), date_from_ymd(text), "{text}");
         }
         assert_eq!(
-            parse_date("2026-06-01T10:30:00Z"),
+            parse_date(b"2026-06-01T10:30:00Z"),
             date_from_ymd("2026-06-01")
         );
-        assert_eq!(parse_date("2026-06-01 10:30"), date_from_ymd("2026-06-01"));
+        assert_eq!(parse_date(b"2026-06-01 10:30"), date_from_ymd("2026-06-01"));
         for bad in [
             "2023-02-29",
             "2026-13-01",
@@ -428,23 +482,23 @@ mod tests {
             "01/06/2026",
             "2026-06-01x",
         ] {
-            assert_eq!(parse_date(bad), None, "{bad}");
+            assert_eq!(parse_date(bad.as_bytes()), None, "{bad}");
         }
     }
 
     #[test]
     fn numbers_and_money() {
-        assert_eq!(parse_number("1200"), Some(1200.0));
-        assert_eq!(parse_number("-12.5"), Some(-12.5));
-        assert_eq!(parse_number("NaN"), None);
-        assert_eq!(parse_number("inf"), None);
-        assert_eq!(parse_number("12 000"), None);
-        assert_eq!(parse_money("$1,200.50"), Some(1200.5));
-        assert_eq!(parse_money("1,200"), Some(1200.0));
-        assert_eq!(parse_money("-$40"), Some(-40.0));
-        assert_eq!(parse_money("€ 300"), Some(300.0));
-        assert_eq!(parse_money("1,20"), None);
-        assert_eq!(parse_money("12a"), None);
-        assert_eq!(parse_money("$"), None);
+        assert_eq!(parse_number(b"1200"), Some(1200.0));
+        assert_eq!(parse_number(b"-12.5"), Some(-12.5));
+        assert_eq!(parse_number(b"NaN"), None);
+        assert_eq!(parse_number(b"inf"), None);
+        assert_eq!(parse_number(b"12 000"), None);
+        assert_eq!(parse_money("$1,200.50".as_bytes()), Some(1200.5));
+        assert_eq!(parse_money("1,200".as_bytes()), Some(1200.0));
+        assert_eq!(parse_money("-$40".as_bytes()), Some(-40.0));
+        assert_eq!(parse_money("€ 300".as_bytes()), Some(300.0));
+        assert_eq!(parse_money("1,20".as_bytes()), None);
+        assert_eq!(parse_money("12a".as_bytes()), None);
+        assert_eq!(parse_money("$".as_bytes()), None);
     }
 }

@@ -124,6 +124,132 @@ pub fn open(path: &Path, format: Option<Format>) -> Result<Input, String> {
     })
 }
 
+impl Input {
+    /// The first record's column names: the CSV header (consumed), or the
+    /// keys of the first JSON object (left for the rows).
+    pub fn columns(&mut self) -> Result<Vec<String>, String> {
+        match self.format {
+            Format::Csv { delimiter } => {
+                let header = self
+                    .splitter
+                    .first_record(true)
+                    .map_err(|e| format!("{}: {e}", self.name))?
+                    .ok_or_else(|| format!("{}: the file is empty: no header line", self.name))?;
+                Ok(csv_cells(&header, delimiter)
+                    .iter()
+                    .map(|c| String::from_utf8_lossy(c).into_owned())
+                    .collect())
+            }
+            Format::JsonLines | Format::JsonArray => {
+                let Some(first) = self
+                    .splitter
+                    .first_record(false)
+                    .map_err(|e| format!("{}: {e}", self.name))?
+                else {
+                    return Ok(Vec::new());
+                };
+                match serde_json::from_slice::<serde_json::Value>(&first) {
+                    Ok(serde_json::Value::Object(map)) => Ok(map.keys().cloned().collect()),
+                    // A bad first record is reported with its line like any other.
+                    _ => Ok(Vec::new()),
+                }
+            }
+        }
+    }
+}
+
+/// Leads read into memory, with the records that could not be read.
+pub struct Loaded {
+    pub binding: Binding,
+    pub rows: Vec<Row>,
+    /// The line (or JSON array element) each row started on.
+    pub lines: Vec<u64>,
+    pub rejects: Vec<Reject>,
+}
+
+/// Read a whole lead file into rows, on the calling thread (for samples,
+/// explanations and benchmarks; `qualify run` streams instead). Stops after
+/// `limit` rows when given.
+pub fn load(
+    path: &Path,
+    policy: &Policy,
+    program: &Program,
+    limit: Option<usize>,
+) -> Result<Loaded, String> {
+    let mut input = open(path, None)?;
+    let columns = input.columns()?;
+    let binding = Binding::new(policy, program, columns).map_err(|missing| {
+        let list: Vec<String> = missing.iter().map(|m| m.to_string()).collect();
+        format!("{}: {}", input.name, list.join("; "))
+    })?;
+    let mut loaded = Loaded {
+        binding,
+        rows: Vec::new(),
+        lines: Vec::new(),
+        rejects: Vec::new(),
+    };
+    let limit = limit.unwrap_or(usize::MAX);
+    let mut row = Row::new(policy.fields.len());
+    while loaded.rows.len() < limit {
+        let Some(chunk) = input
+            .splitter
+            .next_chunk(pipeline::CHUNK_BYTES)
+            .map_err(|e| format!("{}: {e}", input.name))?
+        else {
+            break;
+        };
+        let binding = &loaded.binding;
+        let (rows, lines, rejects) = (&mut loaded.rows, &mut loaded.lines, &mut loaded.rejects);
+        match input.format {
+            Format::Csv { delimiter } => {
+                for_each_csv_record(&chunk, delimiter, |line_of, start, record| {
+                    if rows.len() >= limit {
+                        return;
+                    }
+                    let result = record.and_then(|r| {
+                        binding
+                            .read_csv(program, r, &mut row)
+                            .map_err(|mut reject| {
+                                reject.line = line_of.at(start);
+                                reject
+                            })
+                    });
+                    match result {
+                        Ok(()) => {
+                            rows.push(row.clone());
+                            lines.push(line_of.at(start));
+                        }
+                        Err(reject) => rejects.push(reject),
+                    }
+                });
+            }
+            Format::JsonLines | Format::JsonArray => {
+                for_each_json_line(&chunk, |line, raw, object| {
+                    if rows.len() >= limit {
+                        return;
+                    }
+                    let result =
+                        object.and_then(|o| binding.read_json(program, &o, line, raw, &mut row));
+                    match result {
+                        Ok(()) => {
+                            rows.push(row.clone());
+                            lines.push(line);
+                        }
+                        Err(reject) => rejects.push(reject),
+                    }
+                });
+            }
+        }
+    }
+    if let Some(error) = input
+        .array_error
+        .and_then(|slot| slot.lock().unwrap().take())
+    {
+        return Err(format!("{}: {error}", input.name));
+    }
+    Ok(loaded)
+}
+
 /// A JSON array, streamed element by element into JSON Lines by a thread,
 /// so an array file is read like any other with flat memory. A syntax error
 /// ends the stream and is left in the returned slot.
@@ -286,14 +412,15 @@ impl Binding {
         })
     }
 
-    /// Fill `row` from a CSV record's raw cells.
+    /// Fill `row` from a CSV record's raw cells. A reject's `line` is left
+    /// 0 for the caller, which counts lines only when one is needed.
     pub fn read_csv(
         &self,
         program: &Program,
         cells: &simd_csv::ZeroCopyByteRecord<'_>,
-        line: u64,
         row: &mut Row,
     ) -> Result<(), Reject> {
+        let line = 0;
         row.clear();
         if cells.len() != self.columns.len() {
             return Err(Reject {
@@ -353,53 +480,77 @@ impl Binding {
     }
 }
 
-/// Each CSV record of a chunk with its line number; blank lines are not
-/// records. A chunk that ends inside quotes yields one reject.
+/// Line numbers within a chunk, counted on demand: most records never
+/// need theirs, and counting only up to the records that do keeps it cheap.
+pub struct Lines<'a> {
+    data: &'a [u8],
+    counted: usize,
+    line: u64,
+}
+
+impl Lines<'_> {
+    /// The line of byte `offset` of the chunk; offsets must not decrease
+    /// between calls.
+    pub fn at(&mut self, offset: usize) -> u64 {
+        let offset = offset.clamp(self.counted, self.data.len());
+        self.line += memchr::memchr_iter(b'\n', &self.data[self.counted..offset]).count() as u64;
+        self.counted = offset;
+        self.line
+    }
+}
+
+/// Each CSV record of a chunk with its starting offset (for `Lines::at`);
+/// blank lines are not records. A chunk that ends inside quotes yields one
+/// reject.
 pub fn for_each_csv_record(
     chunk: &Chunk,
     delimiter: u8,
-    mut f: impl FnMut(u64, Result<&simd_csv::ZeroCopyByteRecord<'_>, Reject>),
+    mut f: impl FnMut(&mut Lines<'_>, usize, Result<&simd_csv::ZeroCopyByteRecord<'_>, Reject>),
 ) {
+    let data = &chunk.data[..];
+    let mut lines = Lines {
+        data,
+        counted: 0,
+        line: chunk.first_line,
+    };
     if chunk.unterminated {
-        let raw = chunks::trim_line_end(&chunk.data).to_vec();
-        let lines = memchr::memchr_iter(b'\n', &raw).count() as u64;
+        let raw = chunks::trim_line_end(data).to_vec();
+        let count = memchr::memchr_iter(b'\n', &raw).count() as u64;
         f(
-            chunk.first_line,
+            &mut lines,
+            0,
             Err(Reject {
                 line: chunk.first_line,
                 column: None,
                 value: None,
                 message: format!(
                     "the file ends inside a quoted field: a quote (\") opened in this record is never closed, so the last {} line(s) are one unfinished record",
-                    lines + 1
+                    count + 1
                 ),
                 raw,
             }),
         );
         return;
     }
-    let data = &chunk.data[..];
     let mut reader = simd_csv::ZeroCopyReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
         .buffer_capacity(64 << 10)
         .from_reader(data);
-    let mut line = chunk.first_line;
-    let mut counted = 0usize;
     loop {
         let mut start = reader.position() as usize;
         while start < data.len() && matches!(data[start], b'\r' | b'\n') {
             start += 1;
         }
-        line += memchr::memchr_iter(b'\n', &data[counted..start.min(data.len())]).count() as u64;
-        counted = start.min(data.len());
         match reader.read_byte_record() {
-            Ok(Some(record)) => f(line, Ok(&record)),
+            Ok(Some(record)) => f(&mut lines, start, Ok(&record)),
             Ok(None) => break,
             Err(e) => {
+                let line = lines.at(start);
                 f(
-                    line,
+                    &mut lines,
+                    start,
                     Err(Reject {
                         line,
                         column: None,
