@@ -3,6 +3,7 @@
 //! failures, 2 usage or I/O errors.
 
 mod check;
+mod explain;
 mod fmt;
 mod init;
 mod run;
@@ -56,6 +57,12 @@ enum Command {
         after_help = "Examples:\n  qualify run policy.qual leads.csv -o qualified.csv\n  qualify run policy.qual leads.jsonl --format jsonl --as-of 2026-06-30\n  cat leads.csv | qualify run policy.qual - --keep-columns > out.csv\n  qualify run policy.qual leads.csv -o out.csv --on-error reject=bad-rows.csv\n\nOutput columns: the key field(s), stage, one column per score, rule.\nExit status: 0 done, 1 policy errors / missing columns / a bad row with --on-error fail, 2 usage or I/O error."
     )]
     Run(run::Args),
+    /// Explain one lead: its stage, the rule that decided and why, the score
+    /// lines that counted, and what it lacks for each higher stage.
+    #[command(
+        after_help = "Examples:\n  qualify explain policy.qual leads.csv --id L-1003\n  qualify explain policy.qual leads.csv --row 12 --as-of 2026-06-01\n  qualify explain policy.qual --lead '{\"budget\": 40000, \"demo requested\": true}'\n  qualify explain policy.qual leads.csv --id L-1003 --format json"
+    )]
+    Explain(explain::Args),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -67,6 +74,14 @@ pub enum Format {
 }
 
 pub fn main() -> ExitCode {
+    // `qualify run … | head` should end quietly, as other Unix tools do,
+    // rather than panic in `println!` on a closed pipe.
+    #[cfg(unix)]
+    // SAFETY: restoring the default action of a signal before any thread
+    // starts; no handler is involved.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -81,6 +96,7 @@ pub fn main() -> ExitCode {
         Command::Test(args) => test::run(args),
         Command::Init(args) => init::run(args),
         Command::Run(args) => run::run(args),
+        Command::Explain(args) => explain::run(args),
     };
     match result {
         Ok(code) => code,
