@@ -111,8 +111,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         InputFormatArg::Json => InputFormat::JsonArray,
     });
     let mut input = leads::open(&args.leads, input_format)?;
-    let columns = input.columns()?;
-    let binding = match Binding::new(&policy, &program, columns) {
+    let binding = match input.binding(&policy, &program)? {
         Ok(binding) => binding,
         Err(missing) => {
             eprintln!(

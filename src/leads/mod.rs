@@ -125,6 +125,29 @@ pub fn open(path: &Path, format: Option<Format>) -> Result<Input, String> {
 }
 
 impl Input {
+    /// Bind the policy's fields to this input. A CSV header must have every
+    /// column the program reads; JSON objects are looked up by key per
+    /// record, and an absent key is a missing value.
+    pub fn binding(
+        &mut self,
+        policy: &Policy,
+        program: &Program,
+    ) -> Result<Result<Binding, Vec<MissingColumn>>, String> {
+        let columns = match self.format {
+            Format::Csv { .. } => self.columns()?,
+            Format::JsonLines | Format::JsonArray => {
+                let mut columns: Vec<String> = Vec::new();
+                for (f, field) in policy.fields.iter().enumerate() {
+                    if program.reads[f] && !columns.contains(&field.column) {
+                        columns.push(field.column.clone());
+                    }
+                }
+                columns
+            }
+        };
+        Ok(Binding::new(policy, program, columns))
+    }
+
     /// The first record's column names: the CSV header (consumed), or the
     /// keys of the first JSON object (left for the rows).
     pub fn columns(&mut self) -> Result<Vec<String>, String> {
@@ -177,8 +200,7 @@ pub fn load(
     limit: Option<usize>,
 ) -> Result<Loaded, String> {
     let mut input = open(path, None)?;
-    let columns = input.columns()?;
-    let binding = Binding::new(policy, program, columns).map_err(|missing| {
+    let binding = input.binding(policy, program)?.map_err(|missing| {
         let list: Vec<String> = missing.iter().map(|m| m.to_string()).collect();
         format!("{}: {}", input.name, list.join("; "))
     })?;
@@ -514,7 +536,10 @@ pub fn for_each_csv_record(
         line: chunk.first_line,
     };
     if chunk.unterminated {
-        let raw = chunks::trim_line_end(data).to_vec();
+        // Close the quote, so that a rejects file holding this record is
+        // still a CSV file whose other records read normally.
+        let mut raw = chunks::trim_line_end(data).to_vec();
+        raw.push(b'"');
         let count = memchr::memchr_iter(b'\n', &raw).count() as u64;
         f(
             &mut lines,
