@@ -162,19 +162,20 @@ pub fn text_test(haystack: &str, op: TextOp, needle: &str, ignore_case: bool) ->
     }
 }
 
-/// Find candidates by the needle's first letter in either case (memchr),
-/// then compare the rest.
+/// Case-insensitive ASCII substring search. Lead fields are short, so a
+/// plain scan for the first letter beats a vectorised search's set-up.
 fn contains_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
     let Some((&first, rest)) = needle.split_first() else {
         return true;
     };
-    let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
-    let last_start = match haystack.len().checked_sub(needle.len()) {
-        Some(n) => n,
-        None => return false,
+    let first = first.to_ascii_lowercase();
+    let Some(last_start) = haystack.len().checked_sub(needle.len()) else {
+        return false;
     };
-    memchr::memchr2_iter(lo, up, &haystack[..=last_start])
-        .any(|i| haystack[i + 1..i + needle.len()].eq_ignore_ascii_case(rest))
+    (0..=last_start).any(|i| {
+        haystack[i].to_ascii_lowercase() == first
+            && haystack[i + 1..i + needle.len()].eq_ignore_ascii_case(rest)
+    })
 }
 
 /// `contains` on a list: one of the items is the value.
