@@ -385,7 +385,7 @@ fn json_lines_json_arrays_and_stdin() {
         err.contains("line 3: each line must be a JSON object"),
         "{err}"
     );
-    assert!(err.contains("1 leads"), "{err}");
+    assert!(err.contains("1 lead: "), "{err}");
 }
 
 #[test]

@@ -300,9 +300,16 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             OnError::Skip => format!("{} rejected (skipped)", thousands(rejected)),
             OnError::Fail => "0 rejected".to_string(),
         };
+        if shown < rejected as usize {
+            eprintln!(
+                "… and {} more bad row(s) not shown",
+                thousands(rejected - shown as u64)
+            );
+        }
         eprintln!(
-            "{} leads: {}; {rejects}; {:.2} s",
+            "{} lead{}: {}; {rejects}; {:.2} s",
             thousands(leads),
+            if leads == 1 { "" } else { "s" },
             parts.join(" · "),
             started.elapsed().as_secs_f64()
         );

@@ -261,9 +261,12 @@ impl FieldReader {
                 Ok(())
             }
             (other, _) => Err(format!(
-                "{} does not fit a {} field",
+                "{} does not fit {} field",
                 json_kind(other),
-                self.type_name()
+                match self.type_name() {
+                    name @ ("integer" | "enum") => format!("an {name}"),
+                    name => format!("a {name}"),
+                }
             )),
         }
     }
