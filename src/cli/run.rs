@@ -7,7 +7,10 @@ use super::load_policy;
 use crate::check::policy::{Policy, date_from_ymd, is_whole, today, write_number};
 use crate::compile::Program;
 use crate::eval::{Machine, Row, machine::Decision};
-use crate::leads::{self, Binding, Format as InputFormat, Reject, chunks::Chunk};
+use crate::leads::{
+    self, Binding, Format as InputFormat, Reject,
+    chunks::{self, Chunk},
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
@@ -86,6 +89,9 @@ struct ChunkResult {
 struct Job<'a> {
     /// Rule names as they appear in results.
     rule_names: Vec<String>,
+    /// Stage and rule names as CSV cells (quoted where needed).
+    stage_cells: Vec<Vec<u8>>,
+    rule_cells: Vec<Vec<u8>>,
     policy: &'a Policy,
     program: &'a Program,
     binding: &'a Binding,
@@ -150,6 +156,12 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     };
     let job = Job {
         rule_names: policy.rules.iter().map(|r| r.display_name()).collect(),
+        stage_cells: policy.stages.iter().map(|s| csv_cell(&s.name)).collect(),
+        rule_cells: policy
+            .rules
+            .iter()
+            .map(|r| csv_cell(&r.display_name()))
+            .collect(),
         policy: &policy,
         program: &program,
         binding: &binding,
@@ -361,6 +373,7 @@ impl Job<'_> {
         match self.format {
             InputFormat::Csv { delimiter } => {
                 let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+                let mut number = String::new();
                 leads::for_each_csv_record(chunk, delimiter, |lines, start, record| {
                     let record = match record {
                         Ok(r) => r,
@@ -373,6 +386,21 @@ impl Job<'_> {
                     let decision = machine.run(self.program, row);
                     self.count(&mut result, decision);
                     match self.output {
+                        // Comma-separated in and out: cells are already valid
+                        // CSV, quotes and all, so they are copied as they are.
+                        OutputFormat::Csv if delimiter == b',' => {
+                            let out = &mut result.output;
+                            if self.keep_columns {
+                                out.extend_from_slice(chunks::trim_line_end(record.as_slice()));
+                                out.push(b',');
+                            } else {
+                                for (_, c) in &self.binding.keys {
+                                    out.extend_from_slice(record.get(*c).unwrap_or_default());
+                                    out.push(b',');
+                                }
+                            }
+                            self.push_csv_results(out, decision, machine, &mut number);
+                        }
                         OutputFormat::Csv => {
                             let cells: Vec<usize> = if self.keep_columns {
                                 (0..record.len()).collect()
@@ -402,7 +430,7 @@ impl Job<'_> {
                         }
                     }
                 });
-                if self.output == OutputFormat::Csv {
+                if self.output == OutputFormat::Csv && delimiter != b',' {
                     result.output = w.into_inner().unwrap_or_default();
                 }
             }
@@ -464,6 +492,25 @@ impl Job<'_> {
         result.stages[i] += 1;
     }
 
+    /// The result columns, written straight into the output: stage and
+    /// rule names are escaped once, in `Job::new`.
+    fn push_csv_results(&self, out: &mut Vec<u8>, d: Decision, m: &Machine, number: &mut String) {
+        if let Some(s) = d.stage {
+            out.extend_from_slice(&self.stage_cells[s]);
+        }
+        for score in &m.scores {
+            number.clear();
+            write_number(number, *score);
+            out.push(b',');
+            out.extend_from_slice(number.as_bytes());
+        }
+        out.push(b',');
+        if let Some(r) = d.rule {
+            out.extend_from_slice(&self.rule_cells[r]);
+        }
+        out.push(b'\n');
+    }
+
     fn write_csv_results(&self, w: &mut csv::Writer<Vec<u8>>, d: Decision, m: &Machine) {
         let stage = d.stage.map_or("", |s| self.policy.stages[s].name.as_str());
         let _ = w.write_field(stage);
@@ -511,6 +558,16 @@ impl Job<'_> {
         let _ = serde_json::to_writer(&mut *out, &map);
         out.push(b'\n');
     }
+}
+
+/// One value as a CSV cell, quoted by the `csv` crate's rules.
+fn csv_cell(text: &str) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_field(text);
+    let _ = w.write_record(None::<&[u8]>);
+    let mut cell = w.into_inner().unwrap_or_default();
+    cell.pop();
+    cell
 }
 
 fn describe(reject: &Reject, unit: &str) -> String {
