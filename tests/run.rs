@@ -366,6 +366,27 @@ fn json_lines_json_arrays_and_stdin() {
         stderr(&from_array)
     );
 
+    // Keys match ignoring case, as CSV headers do.
+    let shouting = dir.path().join("shouting.jsonl");
+    std::fs::write(
+        &shouting,
+        "{\"ACCOUNT_ID\": \"a\", \"Email\": \"x@y.z\", \"PLAN\": \"trial\", \"Active_Users\": 9}\n",
+    )
+    .unwrap();
+    let out = qualify(&[
+        "run",
+        policy,
+        shouting.to_str().unwrap(),
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("\"account_id\":\"a\""),
+        "{}",
+        stdout(&out)
+    );
+
     let broken = dir.path().join("broken.jsonl");
     std::fs::write(
         &broken,

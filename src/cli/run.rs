@@ -457,7 +457,10 @@ impl Job<'_> {
                             .iter()
                             .map(|(_, c)| {
                                 let name = &self.binding.columns[*c];
-                                (name.clone(), object.get(name).cloned().unwrap_or_default())
+                                (
+                                    name.clone(),
+                                    leads::json_get(&object, name).cloned().unwrap_or_default(),
+                                )
                             })
                             .collect()
                     };

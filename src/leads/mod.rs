@@ -484,7 +484,8 @@ impl Binding {
         row.clear();
         for (col, reader) in &self.readers {
             let name = &self.columns[*col];
-            let result = match object.get(name) {
+            let value = json_get(object, name);
+            let result = match value {
                 Some(value) => reader.read_json(value, row, program),
                 None => reader.read_missing(row, program),
             };
@@ -492,7 +493,7 @@ impl Binding {
                 return Err(Reject {
                     line,
                     column: Some(name.clone()),
-                    value: object.get(name).map(|v| v.to_string()),
+                    value: json_get(object, name).map(|v| v.to_string()),
                     message,
                     raw: raw.to_vec(),
                 });
@@ -588,6 +589,20 @@ pub fn for_each_csv_record(
             }
         }
     }
+}
+
+/// A record's value for a column: as with CSV headers, the exact key, else
+/// the key ignoring case and surrounding spaces.
+pub fn json_get<'a>(
+    object: &'a serde_json::Map<String, serde_json::Value>,
+    name: &str,
+) -> Option<&'a serde_json::Value> {
+    object.get(name).or_else(|| {
+        object
+            .iter()
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case(name.trim()))
+            .map(|(_, v)| v)
+    })
 }
 
 /// Each JSON Lines record of a chunk: its line, the parsed object or a
