@@ -1079,6 +1079,11 @@ impl<'a> Resolver<'a> {
                         };
                     }
                 }
+                // The other side is already an error (a typo): a bare word
+                // here is most likely a value of it, not a second mistake.
+                if expected == Some(&Ty::Error) && !self.symbols.contains_key(&name.text) {
+                    return (Term::Const(Value::Bool(false)), Ty::Error);
+                }
                 if expected == Some(&Ty::String) && !self.symbols.contains_key(&name.text) {
                     self.error(
                         Code::UnknownName,
