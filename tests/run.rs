@@ -449,3 +449,28 @@ fn explain_shows_the_deciding_rule_and_what_the_next_stage_needs() {
         stderr(&typo)
     );
 }
+
+#[test]
+fn results_without_a_key_field_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.qual");
+    std::fs::write(
+        &policy,
+        "field demo: bool from \"Demo\"\nstages cold < hot\notherwise cold\nrule asked: demo => hot\n",
+    )
+    .unwrap();
+    let leads = dir.path().join("l.csv");
+    std::fs::write(&leads, "Demo;Other\nyes;1\nno;2\n").unwrap();
+    let out = qualify(&["run", policy.to_str().unwrap(), leads.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "stage,rule\nhot,asked\ncold,\n",
+        "a `;` file is sniffed"
+    );
+    assert!(
+        stderr(&out).contains("no field is marked `key`"),
+        "{}",
+        stderr(&out)
+    );
+}

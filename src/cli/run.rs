@@ -290,6 +290,11 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         return Ok(ExitCode::from(1));
     }
     if !args.quiet {
+        if binding.keys.is_empty() && !args.keep_columns {
+            eprintln!(
+                "note: no field is marked `key`, so the results carry no lead ID; they are in input order (mark the ID field `key`, or use --keep-columns)"
+            );
+        }
         let leads: u64 = stages.iter().sum();
         let mut parts: Vec<String> = policy
             .stages
