@@ -115,6 +115,27 @@ fn every_example_runs_and_agrees_with_the_reference_interpreter() {
 }
 
 #[test]
+fn the_output_format_follows_the_output_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("out.jsonl");
+    let out = qualify(&[
+        "run",
+        B2B,
+        "examples/b2b-saas/leads.csv",
+        "-o",
+        output.to_str().unwrap(),
+        "--as-of",
+        AS_OF,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&output).unwrap();
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(first["Lead ID"], "L-1001");
+    assert_eq!(first["stage"], "MQL");
+    assert_eq!(text.lines().count(), 40);
+}
+
+#[test]
 fn csv_output_has_key_stage_scores_and_rule() {
     let out = qualify(&["run", B2B, "examples/b2b-saas/leads.csv", "--as-of", AS_OF]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -438,6 +459,18 @@ fn explain_shows_the_deciding_rule_and_what_the_next_stage_needs() {
     assert_eq!(value["rule"]["name"], "ready to buy");
     assert_eq!(value["decided_by"]["condition"]["holds"], "true");
     assert_eq!(value["lead"]["budget"], 40000.0);
+
+    // L-1003 is the third lead of the file.
+    let by_row = qualify(&[
+        "explain",
+        B2B,
+        "examples/b2b-saas/leads.csv",
+        "--row",
+        "3",
+        "--as-of",
+        AS_OF,
+    ]);
+    assert_eq!(stdout(&by_row), stdout(&out));
 
     let missing = qualify(&["explain", B2B, "examples/b2b-saas/leads.csv", "--id", "L-0"]);
     assert_eq!(missing.status.code(), Some(2));
