@@ -37,8 +37,8 @@ pub struct Args {
     #[arg(long, requires = "leads")]
     id: Option<String>,
     /// Evaluation date for `within N days` (default: today).
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    as_of: Option<String>,
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = super::parse_date_arg)]
+    as_of: Option<i32>,
     #[arg(long, value_enum, default_value = "human")]
     format: ExplainFormat,
 }
@@ -108,11 +108,7 @@ struct RuleGap {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
-    let as_of = match &args.as_of {
-        Some(text) => date_from_ymd(text)
-            .ok_or_else(|| format!("--as-of {text}: expected a date as YYYY-MM-DD"))?,
-        None => today(),
-    };
+    let as_of = args.as_of.unwrap_or_else(today);
     let Some(policy) = load_policy(&args.policy)? else {
         return Ok(ExitCode::from(1));
     };

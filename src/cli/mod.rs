@@ -107,6 +107,11 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// `--as-of` and other date arguments: days since 1970-01-01.
+pub(crate) fn parse_date_arg(text: &str) -> Result<i32, String> {
+    crate::check::policy::date_from_ymd(text).ok_or_else(|| "expected a date as YYYY-MM-DD".into())
+}
+
 /// `.qual` files named on the command line, directories searched recursively.
 pub(crate) fn collect_policy_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let paths: Vec<PathBuf> = if paths.is_empty() {

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use super::load_policy;
-use crate::check::policy::{Policy, date_from_ymd, is_whole, today, write_number};
+use crate::check::policy::{Policy, is_whole, today, write_number};
 use crate::compile::Program;
 use crate::eval::{Machine, Row, machine::Decision};
 use crate::leads::{
@@ -62,8 +62,8 @@ pub struct Args {
     #[arg(long)]
     keep_columns: bool,
     /// Evaluation date for `within N days` (default: today).
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    as_of: Option<String>,
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = super::parse_date_arg)]
+    as_of: Option<i32>,
     /// What to do with a row that does not fit the schema: stop (`fail`, the
     /// default), leave it out and count it (`skip`), or write it to a file
     /// with the reason (`reject=FILE`).
@@ -102,11 +102,7 @@ struct Job<'a> {
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
     let started = Instant::now();
-    let as_of = match &args.as_of {
-        Some(text) => date_from_ymd(text)
-            .ok_or_else(|| format!("--as-of {text}: expected a date as YYYY-MM-DD"))?,
-        None => today(),
-    };
+    let as_of = args.as_of.unwrap_or_else(today);
     let Some(policy) = load_policy(&args.policy)? else {
         return Ok(ExitCode::from(1));
     };

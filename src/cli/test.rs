@@ -2,7 +2,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::{Format, collect_policy_files, print_diagnostics};
-use crate::check::policy::{Policy, date_from_ymd, date_to_string, format_number, today};
+use crate::check::policy::{Policy, date_to_string, format_number, today};
 use crate::db::{self, Database, Db};
 use crate::line_index::LineIndex;
 
@@ -11,16 +11,12 @@ pub struct Args {
     /// Policy files or directories (searched recursively for .qual files).
     paths: Vec<PathBuf>,
     /// Evaluation date for tests that do not set `as of` (default: today).
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    as_of: Option<String>,
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = super::parse_date_arg)]
+    as_of: Option<i32>,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
-    let as_of = match &args.as_of {
-        Some(text) => date_from_ymd(text)
-            .ok_or_else(|| format!("--as-of {text}: expected a date as YYYY-MM-DD"))?,
-        None => today(),
-    };
+    let as_of = args.as_of.unwrap_or_else(today);
     let files = collect_policy_files(&args.paths)?;
     let db = Database::default();
     let (mut passed, mut failed) = (0usize, 0usize);
