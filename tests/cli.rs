@@ -1,22 +1,10 @@
 //! The `qualify` binary end to end, on real files.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn qualify(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qualify"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run qualify")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{qualify, stderr, stdout};
 
 #[test]
 fn check_passes_on_the_examples_and_fails_on_an_error() {

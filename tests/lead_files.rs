@@ -1,20 +1,14 @@
 //! No lead file makes the readers panic, and no record is lost: every
 //! record of a mutated or random file becomes a row or a reject.
 
-use std::path::Path;
+mod common;
 
+use common::policy;
 use proptest::prelude::*;
 use qualify::compile::Program;
-use qualify::db::{self, Database, Db};
 
 const CSV: &[u8] = include_bytes!("../examples/b2b-saas/leads.csv");
 const JSONL: &[u8] = include_bytes!("../examples/product-led/leads.jsonl");
-
-fn policy(path: &str) -> qualify::check::policy::Policy {
-    let db = Database::default();
-    let file = db.load(&db::normalize(Path::new(path))).unwrap();
-    db::checked(&db, file).policy.clone()
-}
 
 /// Read `bytes` as a lead file; the loader may refuse the whole file (a
 /// broken header), but must not panic, and must account for every record.

@@ -2,50 +2,15 @@
 //! the binary agrees with the reference interpreter; bad input is reported
 //! with its line and column and never lost.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
+use common::{policy, qualify, qualify_stdin, stderr, stdout};
 use qualify::compile::Program;
-use qualify::db::{self, Database, Db};
-
-fn qualify(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qualify"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run qualify")
-}
-
-fn qualify_stdin(args: &[&str], input: &[u8]) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_qualify"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run qualify");
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 const AS_OF: &str = "2026-06-01";
 const B2B: &str = "examples/b2b-saas/policy.qual";
-
-fn policy(path: &str) -> qualify::check::policy::Policy {
-    let db = Database::default();
-    let file = db.load(&db::normalize(Path::new(path))).unwrap();
-    let checked = db::checked(&db, file);
-    assert!(checked.diagnostics.iter().all(|d| !d.is_error()));
-    checked.policy.clone()
-}
 
 fn examples() -> Vec<(PathBuf, PathBuf)> {
     let mut out = Vec::new();
