@@ -252,24 +252,12 @@ impl Machine {
                 op,
                 rhs,
                 ignore_case,
-            } => match (self.term(row, lhs), self.term(row, rhs)) {
-                (Some(a), Some(b)) => {
-                    compare_refs(&a, *op, &b, *ignore_case).map_or(Truth::Unknown, Truth::from_bool)
-                }
-                _ => Truth::Unknown,
-            },
+            } => compare_truth(self.term(row, lhs), *op, self.term(row, rhs), *ignore_case),
             Node::In {
                 lhs,
                 values,
                 ignore_case,
-            } => {
-                match self.term(row, lhs) {
-                    Some(v) => Truth::from_bool(values.iter().any(|x| {
-                        compare_refs(&v, CmpOp::Eq, &x.as_ref(), *ignore_case) == Some(true)
-                    })),
-                    None => Truth::Unknown,
-                }
-            }
+            } => in_truth(self.term(row, lhs), values, *ignore_case),
             _ => unreachable!("`node` handles every other kind"),
         }
     }

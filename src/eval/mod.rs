@@ -81,10 +81,6 @@ impl Value {
 }
 
 /// Compare two present values; `None` when they are not comparable.
-pub fn compare(a: &Value, op: CmpOp, b: &Value, ignore_case: bool) -> Option<bool> {
-    compare_refs(&a.as_ref(), op, &b.as_ref(), ignore_case)
-}
-
 pub fn compare_refs(a: &ValueRef, op: CmpOp, b: &ValueRef, ignore_case: bool) -> Option<bool> {
     use std::cmp::Ordering;
     let ord: Ordering = match (a, b) {
@@ -97,6 +93,33 @@ pub fn compare_refs(a: &ValueRef, op: CmpOp, b: &ValueRef, ignore_case: bool) ->
         _ => return None,
     };
     Some(op_holds(op, ord))
+}
+
+/// A comparison in three-valued logic: unknown when a side is missing or
+/// the two are not comparable.
+pub fn compare_truth(
+    a: Option<ValueRef>,
+    op: CmpOp,
+    b: Option<ValueRef>,
+    ignore_case: bool,
+) -> Truth {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            compare_refs(&a, op, &b, ignore_case).map_or(Truth::Unknown, Truth::from_bool)
+        }
+        _ => Truth::Unknown,
+    }
+}
+
+/// `in { … }`: unknown when the value is missing.
+pub fn in_truth(value: Option<ValueRef>, set: &[Value], ignore_case: bool) -> Truth {
+    match value {
+        Some(v) => Truth::from_bool(
+            set.iter()
+                .any(|x| compare_refs(&v, CmpOp::Eq, &x.as_ref(), ignore_case) == Some(true)),
+        ),
+        None => Truth::Unknown,
+    }
 }
 
 pub fn op_holds(op: CmpOp, ord: std::cmp::Ordering) -> bool {

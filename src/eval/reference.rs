@@ -107,24 +107,23 @@ impl Ctx<'_> {
                 op,
                 rhs,
                 ignore_case,
-            } => match (self.term(lhs), self.term(rhs)) {
-                (Some(a), Some(b)) => {
-                    compare(&a, *op, &b, *ignore_case).map_or(Truth::Unknown, Truth::from_bool)
-                }
-                _ => Truth::Unknown,
-            },
+            } => {
+                let (a, b) = (self.term(lhs), self.term(rhs));
+                compare_truth(
+                    a.as_ref().map(Value::as_ref),
+                    *op,
+                    b.as_ref().map(Value::as_ref),
+                    *ignore_case,
+                )
+            }
             ExprKind::In {
                 lhs,
                 values,
                 ignore_case,
-            } => match self.term(lhs) {
-                Some(v) => Truth::from_bool(
-                    values
-                        .iter()
-                        .any(|x| compare(&v, CmpOp::Eq, x, *ignore_case) == Some(true)),
-                ),
-                None => Truth::Unknown,
-            },
+            } => {
+                let v = self.term(lhs);
+                in_truth(v.as_ref().map(Value::as_ref), values, *ignore_case)
+            }
             ExprKind::Text {
                 field,
                 op,
