@@ -13,7 +13,6 @@ use crate::check::policy::*;
 use crate::compile::{NodeId, Program};
 use crate::eval::{Machine, Row, Truth, machine::Decision};
 use crate::leads::{self, convert::FieldReader};
-use crate::line_index::LineIndex;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExplainFormat {
@@ -210,9 +209,10 @@ fn lead_from_file(
                 .rows
                 .into_iter()
                 .find(|r| {
-                    keys.iter().any(|&k| {
-                        r.owned_value(k)
-                            .is_some_and(|v| policy.show_value(Some(k), &v).trim_matches('"') == id)
+                    keys.iter().any(|&k| match r.owned_value(k) {
+                        Some(Value::Str(text)) => text == id,
+                        Some(v) => policy.show_value(Some(k), &v) == id,
+                        None => false,
                     })
                 })
                 .ok_or_else(|| format!("{}: no lead with ID `{id}`", path.display()))
@@ -273,20 +273,15 @@ impl<'a> Explainer<'a> {
             .join(" ")
     }
 
-    fn location(&self, loc: Loc) -> String {
-        let source = &self.sources[loc.file as usize];
-        let (line, _) = LineIndex::new(source).line_col(source, loc.span.start as usize);
-        let path = self.policy.path(loc);
+    fn rule_ref(&self, r: RuleId) -> RuleRef {
+        let rule = &self.policy.rules[r];
+        let path = self.policy.path(rule.loc);
         let name = path.file_name().map_or(path.display().to_string(), |n| {
             n.to_string_lossy().into_owned()
         });
-        format!("{name}:{line}")
-    }
-
-    fn rule_ref(&self, r: RuleId) -> RuleRef {
         RuleRef {
-            name: self.policy.rules[r].display_name(),
-            location: self.location(self.policy.rules[r].loc),
+            name: rule.display_name(),
+            location: format!("{name}:{}", rule.line),
         }
     }
 

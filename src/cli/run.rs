@@ -87,6 +87,8 @@ struct ChunkResult {
 
 /// Everything a worker needs to turn records into output rows.
 struct Job<'a> {
+    /// Names of the result columns (see `result_names`).
+    result_names: Vec<String>,
     /// Rule names as they appear in results.
     rule_names: Vec<String>,
     /// Stage and rule names as CSV cells (quoted where needed).
@@ -151,6 +153,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         ))
     };
     let job = Job {
+        result_names: result_names(&policy, &binding, args.keep_columns),
         rule_names: policy.rules.iter().map(|r| r.display_name()).collect(),
         stage_cells: policy.stages.iter().map(|s| csv_cell(&s.name)).collect(),
         rule_cells: policy
@@ -225,7 +228,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             }
             for reject in &result.rejects {
                 rejected += 1;
-                let text = describe(reject, unit);
+                let text = reject.describe(unit);
                 match &args.on_error {
                     OnError::Fail => {
                         failure = Some(text);
@@ -341,28 +344,10 @@ impl Job<'_> {
                 .map(|(_, col)| self.binding.columns[*col].clone())
                 .collect()
         };
-        for name in self.result_names() {
-            names.push(name);
-        }
+        names.extend(self.result_names.iter().cloned());
         let mut w = csv::Writer::from_writer(Vec::new());
         let _ = w.write_record(&names);
         w.into_inner().unwrap_or_default()
-    }
-
-    /// Names of the result columns: stage, each score, rule — prefixed with
-    /// `qualify_` where an input column kept in the output has that name.
-    fn result_names(&self) -> Vec<String> {
-        let mut names = vec!["stage".to_string()];
-        names.extend(self.policy.scores.iter().map(|s| s.name.clone()));
-        names.push("rule".to_string());
-        if self.keep_columns {
-            for name in &mut names {
-                if self.binding.columns.contains(name) {
-                    *name = format!("qualify_{name}");
-                }
-            }
-        }
-        names
     }
 
     fn process(&self, chunk: &Chunk, row: &mut Row, machine: &mut Machine) -> ChunkResult {
@@ -536,7 +521,7 @@ impl Job<'_> {
         d: Decision,
         m: &Machine,
     ) {
-        let names = self.result_names();
+        let names = &self.result_names;
         let stage = d
             .stage
             .map(|s| self.policy.stages[s].name.clone().into())
@@ -564,6 +549,22 @@ impl Job<'_> {
     }
 }
 
+/// Names of the result columns: stage, each score, rule — prefixed with
+/// `qualify_` where an input column kept in the output has that name.
+fn result_names(policy: &Policy, binding: &Binding, keep_columns: bool) -> Vec<String> {
+    let mut names = vec!["stage".to_string()];
+    names.extend(policy.scores.iter().map(|s| s.name.clone()));
+    names.push("rule".to_string());
+    if keep_columns {
+        for name in &mut names {
+            if binding.columns.contains(name) {
+                *name = format!("qualify_{name}");
+            }
+        }
+    }
+    names
+}
+
 /// One value as a CSV cell, quoted by the `csv` crate's rules.
 fn csv_cell(text: &str) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -572,16 +573,6 @@ fn csv_cell(text: &str) -> Vec<u8> {
     let mut cell = w.into_inner().unwrap_or_default();
     cell.pop();
     cell
-}
-
-fn describe(reject: &Reject, unit: &str) -> String {
-    let mut text = format!("{unit} {}", reject.line);
-    if let Some(column) = &reject.column {
-        text.push_str(&format!(", column \"{column}\""));
-    }
-    text.push_str(": ");
-    text.push_str(&reject.message);
-    text
 }
 
 fn write_reject(out: &mut impl Write, reject: &Reject, format: InputFormat) -> Result<(), String> {
@@ -606,7 +597,7 @@ fn write_reject(out: &mut impl Write, reject: &Reject, format: InputFormat) -> R
                 });
             let mut line = serde_json::to_vec(&serde_json::json!({
                 "line": reject.line,
-                "error": reject.to_string(),
+                "error": reject.describe(if format == InputFormat::JsonArray { "element" } else { "line" }),
                 "record": record,
             }))
             .unwrap_or_default();

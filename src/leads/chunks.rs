@@ -176,7 +176,6 @@ impl<R: Read> Splitter<R> {
             first_line: self.line,
             unterminated,
         };
-        self.seq += 1;
         self.line += newlines;
         self.consumed += end as u64;
         chunk
@@ -202,8 +201,7 @@ impl<R: Read> Splitter<R> {
             if let Some((end, newlines)) = end {
                 let record = trim_line_end(&self.buf[..end]).to_vec();
                 if consume {
-                    let chunk = self.take(end, newlines, false);
-                    self.seq = chunk.seq;
+                    self.take(end, newlines, false);
                 }
                 return Ok(Some(record));
             }
@@ -216,6 +214,14 @@ impl<R: Read> Splitter<R> {
 
     /// The next chunk of about `target` bytes of whole records.
     pub fn next_chunk(&mut self, target: usize) -> Result<Option<Chunk>, SplitError> {
+        let chunk = self.cut(target)?;
+        if chunk.is_some() {
+            self.seq += 1;
+        }
+        Ok(chunk)
+    }
+
+    fn cut(&mut self, target: usize) -> Result<Option<Chunk>, SplitError> {
         let mut want = target;
         loop {
             self.fill(want)?;

@@ -50,13 +50,23 @@ pub struct Reject {
     pub raw: Vec<u8>,
 }
 
+impl Reject {
+    /// `line 12, column "Budget": …`; `unit` names what `line` counts
+    /// (`element` for a JSON array).
+    pub fn describe(&self, unit: &str) -> String {
+        let mut text = format!("{unit} {}", self.line);
+        if let Some(column) = &self.column {
+            text.push_str(&format!(", column \"{column}\""));
+        }
+        text.push_str(": ");
+        text.push_str(&self.message);
+        text
+    }
+}
+
 impl std::fmt::Display for Reject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}", self.line)?;
-        if let Some(column) = &self.column {
-            write!(f, ", column \"{column}\"")?;
-        }
-        write!(f, ": {}", self.message)
+        f.write_str(&self.describe("line"))
     }
 }
 
