@@ -87,9 +87,6 @@ struct ChunkResult {
 
 /// Everything a worker needs to turn records into output rows.
 struct Job<'a> {
-    /// Input columns copied to the output: all with `--keep-columns`, else
-    /// the key columns.
-    output_columns: Vec<usize>,
     /// Names of the result columns (see `result_names`).
     result_names: Vec<String>,
     /// Rule names as they appear in results.
@@ -156,11 +153,6 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         ))
     };
     let job = Job {
-        output_columns: if args.keep_columns {
-            (0..binding.columns.len()).collect()
-        } else {
-            binding.keys.iter().map(|(_, c)| *c).collect()
-        },
         result_names: result_names(&policy, &binding, args.keep_columns),
         rule_names: policy.rules.iter().map(|r| r.display_name()).collect(),
         stage_cells: policy.stages.iter().map(|s| csv_cell(&s.name)).collect(),
@@ -396,14 +388,24 @@ impl Job<'_> {
                             self.push_csv_results(out, decision, machine, &mut number);
                         }
                         OutputFormat::Csv => {
-                            for &c in &self.output_columns {
+                            let cells: Vec<usize> = if self.keep_columns {
+                                (0..record.len()).collect()
+                            } else {
+                                self.binding.keys.iter().map(|(_, c)| *c).collect()
+                            };
+                            for c in cells {
                                 let _ = w.write_field(record.unescape(c).unwrap_or_default());
                             }
                             self.write_csv_results(&mut w, decision, machine);
                         }
                         OutputFormat::Jsonl => {
                             let mut map = serde_json::Map::new();
-                            for &c in &self.output_columns {
+                            let cells: Vec<usize> = if self.keep_columns {
+                                (0..record.len()).collect()
+                            } else {
+                                self.binding.keys.iter().map(|(_, c)| *c).collect()
+                            };
+                            for c in cells {
                                 let cell = record.unescape(c).unwrap_or_default();
                                 map.insert(
                                     self.binding.columns[c].clone(),
