@@ -17,10 +17,18 @@ pub struct SourceFile {
     pub text: String,
 }
 
+/// Settings every analysis depends on; one per database.
+#[salsa::input(debug)]
+pub struct Settings {
+    /// The date `within N days` is judged against (days since 1970-01-01).
+    pub as_of: i32,
+}
+
 #[salsa::db]
 pub trait Db: salsa::Database {
     /// The file at `path`, read from disk on first use (or set by the editor).
     fn load(&self, path: &Path) -> Option<SourceFile>;
+    fn settings(&self) -> Settings;
 }
 
 #[salsa::db]
@@ -28,6 +36,7 @@ pub trait Db: salsa::Database {
 pub struct Database {
     storage: salsa::Storage<Self>,
     files: Arc<Mutex<HashMap<PathBuf, SourceFile>>>,
+    settings: Arc<Mutex<Option<Settings>>>,
 }
 
 #[salsa::db]
@@ -44,6 +53,14 @@ impl Db for Database {
         let file = SourceFile::new(self, normalize(path), text);
         self.files.lock().unwrap().insert(key, file);
         Some(file)
+    }
+
+    fn settings(&self) -> Settings {
+        *self
+            .settings
+            .lock()
+            .unwrap()
+            .get_or_insert_with(|| Settings::new(self, crate::check::today()))
     }
 }
 
@@ -65,6 +82,15 @@ impl Database {
                 self.files.lock().unwrap().insert(key, file);
                 file
             }
+        }
+    }
+
+    /// Judge `within N days` against this date from now on.
+    pub fn set_as_of(&mut self, day: i32) {
+        use salsa::Setter;
+        let settings = self.settings();
+        if *settings.as_of(self) != day {
+            settings.set_as_of(self).to(day);
         }
     }
 
@@ -218,4 +244,33 @@ fn collect_imports(
         }
     }
     order.push((file, imported_at));
+}
+
+/// Everything `qualify check` reports for a file: its checker diagnostics
+/// and, when it has no errors, the analysis findings.
+#[salsa::tracked(returns(ref))]
+pub fn diagnostics(db: &dyn Db, file: SourceFile) -> Vec<Diagnostic> {
+    let checked = checked(db, file);
+    let mut all = checked.diagnostics.clone();
+    if !checked.has_errors() {
+        all.extend(analysis(db, file).iter().map(|f| f.diagnostic.clone()));
+        all.sort_by_key(|d| (d.span.start, d.code));
+    }
+    all
+}
+
+/// The analysis findings of a policy without errors.
+#[salsa::tracked(returns(ref))]
+pub fn analysis(db: &dyn Db, file: SourceFile) -> Vec<crate::analysis::Finding> {
+    let checked = checked(db, file);
+    if checked.has_errors() {
+        return Vec::new();
+    }
+    let policy = &checked.policy;
+    let texts: Vec<&str> = policy
+        .files
+        .iter()
+        .map(|p| db.load(p).map(|f| f.text(db).as_str()).unwrap_or(""))
+        .collect();
+    crate::analysis::analyze(policy, &texts, *db.settings().as_of(db))
 }

@@ -15,6 +15,19 @@ use crate::syntax::Span;
 pub enum Severity {
     Error,
     Warning,
+    /// Information that never fails a check (an analysis that could not
+    /// decide).
+    Note,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
 }
 
 macro_rules! codes {
@@ -68,6 +81,18 @@ codes! {
     InvalidLiteral = "Q0122", Error, "a literal that is not a valid value";
     UncheckedOptional = "Q0201", Warning, "a rule relies on an optional field without saying what happens when it is missing";
     UnusedDefinition = "Q0202", Warning, "a criterion that no rule, criterion or score uses";
+    Contradiction = "Q0301", Warning, "a rule or criterion that no lead can meet";
+    ShadowedRule = "Q0302", Warning, "a rule that never decides: rules taking precedence decide every lead it matches";
+    ConflictingRules = "Q0303", Warning, "two rules for different stages that can match the same lead";
+    UnreachableThreshold = "Q0304", Warning, "a score condition no lead can meet";
+    TrivialThreshold = "Q0305", Warning, "a score condition every lead meets";
+    RedundantClause = "Q0306", Warning, "a clause implied by the rest of its rule or criterion";
+    NoStageGap = "Q0307", Warning, "leads that no rule matches get no stage";
+    StageInversion = "Q0308", Warning, "a rule lets leads into a stage without meeting what the policy requires for it";
+    Undecided = "Q0309", Note, "the analysis could not decide a question about the policy";
+    RarelyPasses = "Q0310", Warning, "a rule or criterion that few sample leads pass";
+    StageNeverReached = "Q0311", Warning, "a stage that no sample lead reaches";
+    OftenMissing = "Q0312", Warning, "a rule depends on a field that many sample leads lack";
 }
 
 /// A secondary location: the other rule of a conflict, the earlier definition.
@@ -97,6 +122,9 @@ pub struct Diagnostic {
     pub help: Option<String>,
     pub related: Vec<Related>,
     pub fix: Option<Fix>,
+    /// A lead that demonstrates the finding, as a JSON object keyed by
+    /// field name (the form `qualify explain --lead` takes).
+    pub witness: Option<String>,
 }
 
 impl Diagnostic {
@@ -116,7 +144,12 @@ impl Diagnostic {
             help: None,
             related: Vec::new(),
             fix: None,
+            witness: None,
         }
+    }
+    pub fn witness(mut self, lead: impl Into<String>) -> Self {
+        self.witness = Some(lead.into());
+        self
     }
     pub fn label(mut self, label: impl Into<String>) -> Self {
         self.label = Some(label.into());

@@ -1,6 +1,7 @@
 //! Qualify: a language, compiler and language server for lead qualification
 //! policies. See `docs/architecture.md` for the map of the layers.
 
+pub mod analysis;
 pub mod check;
 pub mod cli;
 pub mod compile;

@@ -66,13 +66,17 @@ impl miette::Diagnostic for Report<'_> {
         Some(match self.diag.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
+            Severity::Note => miette::Severity::Advice,
         })
     }
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.diag
-            .help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        let d = self.diag;
+        match (&d.help, &d.witness) {
+            (Some(help), Some(lead)) => Some(Box::new(format!("{help}\nfor example: {lead}"))),
+            (None, Some(lead)) => Some(Box::new(format!("for example: {lead}"))),
+            (Some(help), None) => Some(Box::new(help)),
+            (None, None) => None,
+        }
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         Some(&self.source)
@@ -173,6 +177,7 @@ pub fn json(diags: &[Diagnostic], read: &dyn Fn(&std::path::Path) -> Option<Stri
                 "end_column": at.end_col,
                 "label": d.label,
                 "help": d.help,
+                "witness": d.witness.as_ref().and_then(|w| serde_json::from_str::<serde_json::Value>(w).ok()),
                 "related": d.related.iter().map(|r| json!({
                     "file": r.file.display().to_string(),
                     "message": r.message,
@@ -204,10 +209,14 @@ pub fn github(diags: &[Diagnostic], read: &dyn Fn(&std::path::Path) -> Option<St
         let level = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "notice",
         };
         let mut message = d.message.clone();
         if let Some(help) = &d.help {
             message.push_str(&format!("\nhelp: {help}"));
+        }
+        if let Some(lead) = &d.witness {
+            message.push_str(&format!("\nfor example: {lead}"));
         }
         out.push_str(&format!(
             "::{level} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
@@ -232,7 +241,7 @@ pub fn sarif(diags: &[Diagnostic], read: &dyn Fn(&std::path::Path) -> Option<Str
                 "id": c.as_str(),
                 "shortDescription": { "text": c.summary() },
                 "helpUri": format!("https://github.com/qualify-lang/qualify/blob/main/docs/diagnostics.md#{}", c.as_str().to_lowercase()),
-                "defaultConfiguration": { "level": match c.severity() { Severity::Error => "error", Severity::Warning => "warning" } },
+                "defaultConfiguration": { "level": c.severity().as_str() },
             })
         })
         .collect();
@@ -247,10 +256,13 @@ pub fn sarif(diags: &[Diagnostic], read: &dyn Fn(&std::path::Path) -> Option<Str
             if let Some(help) = &d.help {
                 message.push_str(&format!(" (help: {help})"));
             }
+            if let Some(lead) = &d.witness {
+                message.push_str(&format!(" (for example: {lead})"));
+            }
             json!({
                 "ruleId": d.code.as_str(),
                 "ruleIndex": Code::ALL.iter().position(|c| *c == d.code).unwrap(),
-                "level": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
+                "level": d.severity.as_str(),
                 "message": { "text": message },
                 "locations": [{
                     "physicalLocation": {

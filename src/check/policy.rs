@@ -37,6 +37,17 @@ pub struct Policy {
     pub rules: Vec<Rule>,
     /// Tests written in the policy file itself (not in its imports).
     pub tests: Vec<Test>,
+    /// `require STAGE: CONDITION` lines, in policy order.
+    pub requirements: Vec<Requirement>,
+}
+
+/// What every lead at `stage` or a higher stage must meet; the analysis
+/// reports rules that let in leads which do not.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Requirement {
+    pub stage: StageId,
+    pub expr: Expr,
+    pub loc: Loc,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -141,11 +152,17 @@ pub struct Rule {
     pub reason: Option<String>,
     /// Rules whose overlap with this one the author has reviewed.
     pub overrides: Vec<RuleId>,
+    /// Stages whose rules' overlap with this one the author has reviewed.
+    pub overrides_stages: Vec<StageId>,
     /// 1-based line in its file, for naming unlabelled rules.
     pub line: u32,
 }
 
 impl Rule {
+    /// Whether the author marked the overlap with `other` as intended.
+    pub fn overrides_rule(&self, other: RuleId, other_stage: StageId) -> bool {
+        self.overrides.contains(&other) || self.overrides_stages.contains(&other_stage)
+    }
     pub fn display_name(&self) -> String {
         match &self.label {
             Some(label) => label.clone(),

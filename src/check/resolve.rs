@@ -446,6 +446,17 @@ impl<'a> Resolver<'a> {
                         }
                     }
                     ItemKind::Rule(rule) => self.rule(rule, item.span),
+                    ItemKind::Require(require) => {
+                        // Like a rule, a requirement is not a node of the dependency graph.
+                        let owner = Symbol::Criterion(usize::MAX);
+                        let expr = self.cond(&require.condition, owner);
+                        if let Some(stage) = self.stage(&require.stage) {
+                            let loc = self.loc(item.span);
+                            self.policy
+                                .requirements
+                                .push(Requirement { stage, expr, loc });
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -468,13 +479,22 @@ impl<'a> Resolver<'a> {
             for item in &self.units[unit_index].module.items {
                 if let ItemKind::Rule(rule) = &item.kind {
                     let mut overrides = Vec::new();
+                    let mut overrides_stages = Vec::new();
                     for name in &rule.overrides {
+                        // A stage name stands for every rule of that stage.
+                        if !self.rule_labels.contains_key(&name.text) {
+                            if let Some(stage) = self.policy.stage_by_name(&name.text) {
+                                overrides_stages.push(stage);
+                                continue;
+                            }
+                        }
                         if let Some(id) = self.rule_by_name(name) {
                             overrides.push(id);
                         }
                     }
                     if rule_index < self.policy.rules.len() {
                         self.policy.rules[rule_index].overrides = overrides;
+                        self.policy.rules[rule_index].overrides_stages = overrides_stages;
                     }
                     rule_index += 1;
                 }
@@ -509,12 +529,12 @@ impl<'a> Resolver<'a> {
         self.error(
             Code::UnknownRule,
             name.span,
-            format!("no rule is named `{}`", name.text),
+            format!("no rule or stage is named `{}`", name.text),
         )
         .suggest(
             &name.text,
             &labels,
-            "name a rule with `rule NAME: condition => Stage`",
+            "name a rule with `rule NAME: condition => Stage`, or give a stage",
         );
         None
     }
@@ -555,6 +575,7 @@ impl<'a> Resolver<'a> {
                 stage: 0,
                 reason: None,
                 overrides: Vec::new(),
+                overrides_stages: Vec::new(),
                 line,
             });
             return;
@@ -567,6 +588,7 @@ impl<'a> Resolver<'a> {
             stage,
             reason: rule.reason.as_ref().map(|r| r.value.clone()),
             overrides: Vec::new(),
+            overrides_stages: Vec::new(),
             line,
         });
     }
@@ -1615,6 +1637,9 @@ impl<'a> Resolver<'a> {
             })
         };
         for r in &self.policy.rules {
+            visit(&r.expr);
+        }
+        for r in &self.policy.requirements {
             visit(&r.expr);
         }
         for c in &self.policy.criteria {

@@ -15,24 +15,39 @@ pub struct Args {
     /// Exit with status 1 on warnings too.
     #[arg(long)]
     deny_warnings: bool,
+    /// The date `within N days` is judged against in the analysis (YYYY-MM-DD; default today).
+    #[arg(long, value_name = "DATE", value_parser = super::parse_date_arg)]
+    as_of: Option<i32>,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
     let files = collect_policy_files(&args.paths)?;
-    let db = Database::default();
+    let mut db = Database::default();
+    if let Some(day) = args.as_of {
+        db.set_as_of(day);
+    }
     let mut all = Vec::new();
     for path in &files {
         let file = db
             .load(path)
             .ok_or_else(|| format!("{}: cannot read file", path.display()))?;
-        all.extend(db::checked(&db, file).diagnostics.iter().cloned());
+        all.extend(db::diagnostics(&db, file).iter().cloned());
     }
-    let errors = all.iter().filter(|d| d.severity == Severity::Error).count();
-    let warnings = all.len() - errors;
+    let count = |s: Severity| all.iter().filter(|d| d.severity == s).count();
+    let (errors, warnings, notes) = (
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Note),
+    );
     print_diagnostics(&db, &all, args.format);
     if args.format == Format::Human {
+        let notes = if notes > 0 {
+            format!(", {notes} note{}", plural(notes))
+        } else {
+            String::new()
+        };
         eprintln!(
-            "checked {} file{}: {} error{}, {} warning{}",
+            "checked {} file{}: {} error{}, {} warning{}{notes}",
             files.len(),
             plural(files.len()),
             errors,

@@ -39,6 +39,24 @@ pub fn evaluate(policy: &Policy, lead: &[Option<Value>], as_of: i32) -> Outcome 
     }
 }
 
+/// Evaluate several conditions for one lead, computing its scores once
+/// (the analysis checks its witness leads this way).
+pub fn truths_of(
+    policy: &Policy,
+    lead: &[Option<Value>],
+    as_of: i32,
+    exprs: &[&Expr],
+) -> Vec<Truth> {
+    let mut ctx = Ctx {
+        policy,
+        lead,
+        as_of,
+        scores: vec![None; policy.scores.len()],
+        criteria: vec![None; policy.criteria.len()],
+    };
+    exprs.iter().map(|e| ctx.expr(e)).collect()
+}
+
 /// Evaluate one condition of the policy for a lead (used by explanations).
 pub fn truth_of(policy: &Policy, lead: &[Option<Value>], as_of: i32, expr: &Expr) -> Truth {
     let mut ctx = Ctx {

@@ -78,6 +78,7 @@ pub enum ItemKind {
     Stages(Vec<Name>),
     Otherwise(Name),
     Criterion(CriterionDecl),
+    Require(RequireDecl),
     Score(ScoreDecl),
     Rule(RuleDecl),
     Test(TestDecl),
@@ -134,6 +135,13 @@ pub struct FieldDecl {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CriterionDecl {
     pub name: Name,
+    pub condition: Cond,
+}
+
+/// `require STAGE: CONDITION`: every lead at the stage or above meets it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RequireDecl {
+    pub stage: Name,
     pub condition: Cond,
 }
 

@@ -112,6 +112,12 @@ impl Emitter<'_> {
                 start,
                 end,
             ),
+            ItemKind::Require(r) => self.emit(
+                0,
+                format!("require {}: {}", r.stage.text, cond(&r.condition)),
+                start,
+                end,
+            ),
             ItemKind::Rule(rule) => self.emit(0, rule_line(rule), start, end),
             ItemKind::Score(score) => {
                 let open_end = score.name.span.end as usize;

@@ -197,6 +197,7 @@ impl<'a> Builder<'a> {
                             "stages" => Rule::strict_stages,
                             "otherwise" => Rule::strict_otherwise,
                             "criterion" => Rule::strict_criterion,
+                            "require" => Rule::strict_require,
                             "score" => Rule::strict_score,
                             "test" => Rule::strict_test,
                             _ => Rule::strict_item,
@@ -230,6 +231,13 @@ impl<'a> Builder<'a> {
                     inner.next(); // colon
                     let condition = self.condition(inner.next().unwrap());
                     ItemKind::Criterion(CriterionDecl { name, condition })
+                }
+                Rule::require_decl => {
+                    let mut inner = pair.into_inner().skip(1);
+                    let stage = self.name(inner.next().unwrap());
+                    inner.next(); // colon
+                    let condition = self.condition(inner.next().unwrap());
+                    ItemKind::Require(RequireDecl { stage, condition })
                 }
                 Rule::score_decl => ItemKind::Score(self.score(pair)),
                 Rule::rule_decl => ItemKind::Rule(self.rule(pair)),

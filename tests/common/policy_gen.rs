@@ -380,6 +380,7 @@ pub fn policy(seed: u64) -> Policy {
             stage,
             reason: None,
             overrides: vec![],
+            overrides_stages: vec![],
             line: r as u32 + 1,
         });
     }

@@ -1,0 +1,809 @@
+//! Policy analysis: conflicting, unreachable and overly strict criteria,
+//! found by reasoning over every possible lead (see `model` and `solver`),
+//! each finding a diagnostic and, where one exists, a witness lead.
+//!
+//! Depends on `check` (the checked policy) and `eval` (to confirm witnesses);
+//! never on the syntax tree. Findings are reported for the policy file itself,
+//! not for the files it imports (each is analysed when checked on its own),
+//! except where a pair of rules spans both.
+
+mod model;
+mod solver;
+
+use std::path::Path;
+
+use crate::check::{
+    Expr, ExprKind, FieldType, Loc, Policy, RuleId, Term, Value, date_to_string, format_number,
+};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::eval::Lead;
+use model::{AtomKind, Model};
+pub use model::{F, NOT_TRUE, T, TSet, U};
+use solver::{Answer, Goal, Solver};
+
+/// What a finding is about, for tests that check its witness.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Subject {
+    Contradiction,
+    Shadowed { rule: RuleId, by: Vec<RuleId> },
+    Conflict { winner: RuleId, loser: RuleId },
+    Threshold,
+    Redundant,
+    Gap,
+    Inversion { rule: RuleId, requirement: usize },
+    Undecided,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    pub subject: Subject,
+    pub witness: Option<Lead>,
+    pub diagnostic: Diagnostic,
+}
+
+/// Analyse a policy that checked without errors. `sources` holds the text of
+/// each of `policy.files`, for quoting clauses; `as_of` is the date `within`
+/// is judged against.
+pub fn analyze(policy: &Policy, sources: &[&str], as_of: i32) -> Vec<Finding> {
+    let model = Model::new(policy, as_of);
+    let mut analysis = Analysis {
+        policy,
+        sources,
+        solver: Solver::new(&model),
+        findings: Vec::new(),
+        never_rule: vec![false; policy.rules.len()],
+        never_criterion: vec![false; policy.criteria.len()],
+    };
+    analysis.contradictions();
+    analysis.thresholds();
+    analysis.redundant_clauses();
+    let overlaps = analysis.overlaps();
+    analysis.shadowed_and_conflicts(&overlaps);
+    analysis.gap();
+    analysis.inversions(&overlaps);
+    let mut findings = analysis.findings;
+    findings.sort_by_key(|f| (f.diagnostic.span.start, f.diagnostic.code));
+    findings
+}
+
+struct Analysis<'m, 'p> {
+    policy: &'p Policy,
+    sources: &'m [&'m str],
+    solver: Solver<'m, 'p>,
+    findings: Vec<Finding>,
+    never_rule: Vec<bool>,
+    never_criterion: Vec<bool>,
+}
+
+/// Whether two rules can match one lead: `None` when the search could not
+/// tell.
+type Overlap = Option<Option<Lead>>;
+
+const ROOT: u32 = 0;
+
+impl<'m, 'p> Analysis<'m, 'p> {
+    fn path(&self, loc: Loc) -> &'p Path {
+        self.policy.path(loc)
+    }
+
+    /// The source text of a clause, on one line.
+    fn quote(&self, expr: &Expr) -> String {
+        let text = self
+            .sources
+            .get(expr.loc.file as usize)
+            .and_then(|s| s.get(expr.loc.span.range()))
+            .unwrap_or("");
+        let one_line: Vec<&str> = text.split_whitespace().collect();
+        let mut out = one_line.join(" ");
+        if out.chars().count() > 80 {
+            out = out.chars().take(77).collect::<String>() + "…";
+        }
+        out
+    }
+
+    fn rule_name(&self, r: RuleId) -> String {
+        format!("`{}`", self.policy.rules[r].display_name())
+    }
+
+    fn stage_name(&self, r: RuleId) -> &str {
+        &self.policy.stages[self.policy.rules[r].stage].name
+    }
+
+    fn push(&mut self, subject: Subject, witness: Option<Lead>, mut diagnostic: Diagnostic) {
+        if let Some(lead) = &witness {
+            diagnostic = diagnostic.witness(witness_json(self.policy, lead));
+        }
+        self.findings.push(Finding {
+            subject,
+            witness,
+            diagnostic,
+        });
+    }
+
+    fn undecided(&mut self, loc: Loc, question: String) {
+        let diagnostic = Diagnostic::new(
+            Code::Undecided,
+            self.path(loc),
+            loc.span,
+            format!("could not decide {question}"),
+        )
+        .help(
+            "the analysis is exact for numbers, dates, enums, yes/no, presence and text equality; \
+             text tests (`contains`, `starts with`), comparisons between two fields and `per` lines \
+             can leave it undecided (see docs/analysis.md)",
+        );
+        self.push(Subject::Undecided, None, diagnostic);
+    }
+
+    fn all_true(&self, exprs: &[&'p Expr]) -> Vec<Goal<'p>> {
+        exprs.iter().map(|e| self.solver.goal(e, T)).collect()
+    }
+
+    // ------------------------------------------------------------ 1. contradiction
+
+    fn contradictions(&mut self) {
+        let policy = self.policy;
+        for (c, criterion) in policy.criteria.iter().enumerate() {
+            if criterion.loc.file != ROOT {
+                // An imported criterion that can never hold still makes
+                // this file's rules that use it contradictory.
+                self.never_criterion[c] = matches!(
+                    self.solver.solve(&[self.solver.goal(&criterion.expr, T)]),
+                    Answer::Unsat
+                );
+                continue;
+            }
+            let what = format!("criterion `{}`", criterion.name);
+            if self.never(&criterion.expr, criterion.loc, &what) {
+                self.never_criterion[c] = true;
+            }
+        }
+        for (r, rule) in policy.rules.iter().enumerate() {
+            if rule.loc.file != ROOT {
+                self.never_rule[r] = matches!(
+                    self.solver.solve(&[self.solver.goal(&rule.expr, T)]),
+                    Answer::Unsat
+                );
+                continue;
+            }
+            let what = format!("rule {}", self.rule_name(r));
+            if self.never(&rule.expr, rule.loc, &what) {
+                self.never_rule[r] = true;
+            }
+        }
+    }
+
+    /// Report `expr` if no lead makes it true; whether it was reported.
+    fn never(&mut self, expr: &'p Expr, loc: Loc, what: &str) -> bool {
+        match self.solver.solve(&[self.solver.goal(expr, T)]) {
+            Answer::Sat(_) => false,
+            Answer::Undecided => {
+                self.undecided(loc, format!("whether any lead meets {what}"));
+                false
+            }
+            Answer::Unsat => {
+                let diagnostic = self.contradiction(expr, loc, what);
+                self.push(Subject::Contradiction, None, diagnostic);
+                true
+            }
+        }
+    }
+
+    fn contradiction(&mut self, expr: &'p Expr, loc: Loc, what: &str) -> Diagnostic {
+        let path = self.path(loc);
+        if let ExprKind::AtLeast { n, items } = &expr.kind {
+            let mut pairs = Vec::new();
+            for i in 0..items.len() {
+                for j in i + 1..items.len() {
+                    let goals = self.all_true(&[&items[i], &items[j]]);
+                    if matches!(self.solver.solve(&goals), Answer::Unsat) {
+                        pairs.push((i, j));
+                    }
+                }
+            }
+            let mut diag = Diagnostic::new(
+                Code::Contradiction,
+                path,
+                expr.loc.span,
+                format!(
+                    "{what} can never hold: no lead meets {n} of its {} clauses at once",
+                    items.len()
+                ),
+            )
+            .label("never true");
+            for (i, j) in &pairs {
+                diag = diag.related(
+                    path,
+                    items[*j].loc.span,
+                    format!("excludes `{}`", self.quote(&items[*i])),
+                );
+            }
+            return diag.help(format!(
+                "lower the number in `at least {n} of`, or fix the clauses that exclude each other"
+            ));
+        }
+        // A smallest set of clauses that still clash: drop each clause in
+        // turn and keep it out if the rest still clash.
+        let mut core: Vec<&'p Expr> = conjuncts(expr);
+        let mut i = 0;
+        while core.len() > 1 && i < core.len() {
+            let mut trial = core.clone();
+            trial.remove(i);
+            let goals = self.all_true(&trial);
+            if matches!(self.solver.solve(&goals), Answer::Unsat) {
+                core = trial;
+            } else {
+                i += 1;
+            }
+        }
+        let quoted: Vec<String> = core
+            .iter()
+            .map(|e| format!("`{}`", self.quote(e)))
+            .collect();
+        let message = match quoted.len() {
+            1 => format!("{what} can never hold: no lead meets {}", quoted[0]),
+            _ => format!(
+                "{what} can never hold: {} cannot all be true for one lead",
+                join_and(&quoted)
+            ),
+        };
+        let mut diag = Diagnostic::new(Code::Contradiction, path, loc.span, message)
+            .label("no lead meets this");
+        if core.len() > 1 {
+            for e in &core {
+                diag = diag.related(path, e.loc.span, "one of the clashing clauses");
+            }
+        }
+        diag.help("fix the clauses so that some lead can meet them all, or remove it")
+    }
+
+    // ------------------------------------------------------------ 4. thresholds
+
+    fn thresholds(&mut self) {
+        let model = self.solver.model;
+        for atom in &model.atoms {
+            let is_score_test = match &atom.kind {
+                AtomKind::ScoreIn { .. } => true,
+                AtomKind::Relation { lhs, rhs, .. } => {
+                    matches!(
+                        (lhs, rhs),
+                        (Term::Score(_), Term::Const(_)) | (Term::Const(_), Term::Score(_))
+                    )
+                }
+                _ => false,
+            };
+            if !is_score_test || atom.expr.loc.file != ROOT {
+                continue;
+            }
+            let score = match &atom.expr.kind {
+                ExprKind::Cmp {
+                    lhs: Term::Score(s),
+                    ..
+                }
+                | ExprKind::Cmp {
+                    rhs: Term::Score(s),
+                    ..
+                }
+                | ExprKind::In {
+                    lhs: Term::Score(s),
+                    ..
+                } => *s,
+                _ => continue,
+            };
+            let expr = atom.expr;
+            let name = &self.policy.scores[score].name;
+            let (lo, hi) = self.solver.score_bounds(score);
+            let range = format!(
+                "{name} ranges from {} to {}",
+                show_bound(lo),
+                show_bound(hi)
+            );
+            let path = self.path(expr.loc);
+            match self.solver.solve(&[self.solver.goal(expr, T)]) {
+                Answer::Unsat => {
+                    let diag = Diagnostic::new(
+                        Code::UnreachableThreshold,
+                        path,
+                        expr.loc.span,
+                        format!("`{}` can never hold: {range}", self.quote(expr)),
+                    )
+                    .label("no lead reaches this")
+                    .help(format!(
+                        "lower the threshold, or give `{name}` point lines that can reach it"
+                    ));
+                    self.push(Subject::Threshold, None, diag);
+                    continue;
+                }
+                Answer::Undecided => {
+                    self.undecided(
+                        expr.loc,
+                        format!("whether any lead meets `{}`", self.quote(expr)),
+                    );
+                    continue;
+                }
+                Answer::Sat(_) => {}
+            }
+            if let Answer::Unsat = self.solver.solve(&[self.solver.goal(expr, F)]) {
+                let diag = Diagnostic::new(
+                    Code::TrivialThreshold,
+                    path,
+                    expr.loc.span,
+                    format!("`{}` always holds: {range}", self.quote(expr)),
+                )
+                .label("every lead meets this")
+                .help("raise the threshold, or drop the clause if it is not meant to filter");
+                self.push(Subject::Threshold, None, diag);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ 5. redundant clauses
+
+    fn redundant_clauses(&mut self) {
+        let policy = self.policy;
+        let mut subjects: Vec<(&'p Expr, String)> = Vec::new();
+        for (c, criterion) in policy.criteria.iter().enumerate() {
+            if criterion.loc.file == ROOT && !self.never_criterion[c] {
+                subjects.push((&criterion.expr, format!("criterion `{}`", criterion.name)));
+            }
+        }
+        for (r, rule) in policy.rules.iter().enumerate() {
+            if rule.loc.file == ROOT && !self.never_rule[r] {
+                subjects.push((&rule.expr, format!("rule {}", self.rule_name(r))));
+            }
+        }
+        for (expr, what) in subjects {
+            let mut kept: Vec<&'p Expr> = conjuncts(expr);
+            if kept.len() < 2 {
+                continue;
+            }
+            let clauses = kept.clone();
+            for clause in clauses {
+                // `X known` beside a test of X says how missing values are
+                // meant (and answers Q0201), so it is never called redundant.
+                if matches!(clause.kind, ExprKind::Known(_)) {
+                    continue;
+                }
+                let rest: Vec<&'p Expr> = kept
+                    .iter()
+                    .copied()
+                    .filter(|e| !std::ptr::eq(*e, clause))
+                    .collect();
+                let mut goals = self.all_true(&rest);
+                goals.push(self.solver.goal(clause, NOT_TRUE));
+                if !matches!(self.solver.solve(&goals), Answer::Unsat) {
+                    continue;
+                }
+                kept = rest.clone();
+                // The fewest other clauses that already imply it.
+                let mut core = rest;
+                let mut i = 0;
+                while core.len() > 1 && i < core.len() {
+                    let mut trial = core.clone();
+                    trial.remove(i);
+                    let mut goals = self.all_true(&trial);
+                    goals.push(self.solver.goal(clause, NOT_TRUE));
+                    if matches!(self.solver.solve(&goals), Answer::Unsat) {
+                        core = trial;
+                    } else {
+                        i += 1;
+                    }
+                }
+                let path = self.path(clause.loc);
+                let implied_by: Vec<String> = core
+                    .iter()
+                    .map(|e| format!("`{}`", self.quote(e)))
+                    .collect();
+                let mut diag = Diagnostic::new(
+                    Code::RedundantClause,
+                    path,
+                    clause.loc.span,
+                    format!(
+                        "`{}` adds nothing to {what}: {} already implies it",
+                        self.quote(clause),
+                        join_and(&implied_by)
+                    ),
+                )
+                .label("implied by the other clauses")
+                .help("remove the clause, or tighten it if it was meant to filter more");
+                for e in &core {
+                    diag = diag.related(path, e.loc.span, "implies it");
+                }
+                self.push(Subject::Redundant, None, diag);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ 2, 3. rule pairs
+
+    /// For every pair of rules, whether they can match one lead.
+    fn overlaps(&mut self) -> Vec<Vec<Overlap>> {
+        let policy = self.policy;
+        let n = policy.rules.len();
+        let model = self.solver.model;
+        // Per rule and field, the regions where the rule can still be true:
+        // two rules that allow disjoint regions of a field never overlap.
+        let mut projections: Vec<Vec<(usize, Vec<bool>)>> = Vec::with_capacity(n);
+        for rule in &policy.rules {
+            let node = model.node(&rule.expr);
+            let mut per_field = Vec::new();
+            for f in model.fields_of(node) {
+                let allowed: Vec<bool> = (0..model.regions[f].len())
+                    .map(|r| self.solver.possible_with(node, f, r) & T != 0)
+                    .collect();
+                per_field.push((f, allowed));
+            }
+            projections.push(per_field);
+        }
+        let mut out = vec![vec![Some(None); n]; n];
+        for a in 0..n {
+            for b in a + 1..n {
+                if self.never_rule[a] || self.never_rule[b] {
+                    continue;
+                }
+                let (ra, rb) = (&policy.rules[a], &policy.rules[b]);
+                if ra.loc.file != ROOT && rb.loc.file != ROOT {
+                    continue;
+                }
+                let disjoint = projections[a].iter().any(|(f, allowed_a)| {
+                    projections[b].iter().any(|(g, allowed_b)| {
+                        f == g && !allowed_a.iter().zip(allowed_b).any(|(x, y)| *x && *y)
+                    })
+                });
+                if disjoint {
+                    continue;
+                }
+                let goals = self.all_true(&[&ra.expr, &rb.expr]);
+                let overlap = match self.solver.solve(&goals) {
+                    Answer::Sat(lead) => Some(Some(lead)),
+                    Answer::Unsat => Some(None),
+                    Answer::Undecided => None,
+                };
+                out[a][b] = overlap.clone();
+                out[b][a] = overlap;
+            }
+        }
+        out
+    }
+
+    fn shadowed_and_conflicts(&mut self, overlaps: &[Vec<Overlap>]) {
+        let policy = self.policy;
+        let order = policy.rules_by_precedence();
+        let mut shadowed_by: Vec<Vec<RuleId>> = vec![Vec::new(); policy.rules.len()];
+        for (position, &r) in order.iter().enumerate() {
+            let rule = &policy.rules[r];
+            if rule.loc.file != ROOT || self.never_rule[r] {
+                continue;
+            }
+            let before: Vec<RuleId> = order[..position]
+                .iter()
+                .copied()
+                .filter(|&h| !matches!(overlaps[h][r], Some(None)))
+                .collect();
+            if before.is_empty() {
+                continue;
+            }
+            if self.decides_some(r, &before) != Answer3::No {
+                continue;
+            }
+            // The fewest rules that together take every lead of `r`.
+            let mut core = before;
+            let mut i = 0;
+            while core.len() > 1 && i < core.len() {
+                let mut trial = core.clone();
+                trial.remove(i);
+                if self.decides_some(r, &trial) == Answer3::No {
+                    core = trial;
+                } else {
+                    i += 1;
+                }
+            }
+            let names: Vec<String> = core
+                .iter()
+                .map(|&h| format!("{} ({})", self.rule_name(h), self.stage_name(h)))
+                .collect();
+            let path = self.path(rule.loc);
+            let mut diag = Diagnostic::new(
+                Code::ShadowedRule,
+                path,
+                rule.loc.span,
+                format!(
+                    "rule {} never decides: every lead it matches is already decided by {}",
+                    self.rule_name(r),
+                    join_and(&names)
+                ),
+            )
+            .label("never decides")
+            .help(
+                "a higher stage always wins, and within a stage the earlier rule; \
+                 narrow the other rules or remove this one",
+            );
+            for &h in &core {
+                let other = &policy.rules[h];
+                diag = diag.related(self.path(other.loc), other.loc.span, "takes precedence");
+            }
+            shadowed_by[r] = core.clone();
+            self.push(Subject::Shadowed { rule: r, by: core }, None, diag);
+        }
+        for (position, &winner) in order.iter().enumerate() {
+            for &loser in &order[position + 1..] {
+                let (w, l) = (&policy.rules[winner], &policy.rules[loser]);
+                if w.stage == l.stage
+                    || w.overrides_rule(loser, l.stage)
+                    || l.overrides_rule(winner, w.stage)
+                    || shadowed_by[loser].contains(&winner)
+                {
+                    continue;
+                }
+                let lead = match &overlaps[winner][loser] {
+                    Some(Some(lead)) => lead.clone(),
+                    Some(None) => continue,
+                    None => {
+                        let at = if w.loc.file == ROOT { w.loc } else { l.loc };
+                        if w.loc.file == ROOT || l.loc.file == ROOT {
+                            let q = format!(
+                                "whether rules {} and {} can match the same lead",
+                                self.rule_name(winner),
+                                self.rule_name(loser)
+                            );
+                            self.undecided(at, q);
+                        }
+                        continue;
+                    }
+                };
+                let at = if w.loc.file == ROOT { w } else { l };
+                let other = if w.loc.file == ROOT { l } else { w };
+                let path = self.path(at.loc);
+                let mut diag = Diagnostic::new(
+                    Code::ConflictingRules,
+                    path,
+                    at.loc.span,
+                    format!(
+                        "rules {} ({}) and {} ({}) can match the same lead; {} decides it, as {} is the higher stage",
+                        self.rule_name(winner),
+                        self.stage_name(winner),
+                        self.rule_name(loser),
+                        self.stage_name(loser),
+                        self.rule_name(winner),
+                        self.stage_name(winner),
+                    ),
+                )
+                .label("overlaps another rule")
+                .related(
+                    self.path(other.loc),
+                    other.loc.span,
+                    if std::ptr::eq(other, l) {
+                        "also matches that lead"
+                    } else {
+                        "decides that lead"
+                    },
+                );
+                diag = match (&w.label, &l.label) {
+                    (Some(_), Some(loser_name)) => {
+                        let end = w.loc.span.end as usize;
+                        let addition = if w.overrides.is_empty() {
+                            format!(" overrides {loser_name}")
+                        } else {
+                            format!(", {loser_name}")
+                        };
+                        let d = diag.help(format!(
+                            "if {} is meant to win, add `overrides {loser_name}` to rule {} \
+                             (or `overrides {}` for every {} rule)",
+                            self.rule_name(winner),
+                            self.rule_name(winner),
+                            self.stage_name(loser),
+                            self.stage_name(loser),
+                        ));
+                        if w.loc.file == ROOT {
+                            d.fix(crate::syntax::Span::new(end, end), addition)
+                        } else {
+                            d
+                        }
+                    }
+                    _ => diag.help(format!(
+                        "to mark the overlap as reviewed, name the rules (`rule NAME: …`) and add \
+                         `overrides OTHER` to the winner, or `overrides {}` for every {} rule",
+                        self.stage_name(loser),
+                        self.stage_name(loser)
+                    )),
+                };
+                self.push(Subject::Conflict { winner, loser }, Some(lead), diag);
+            }
+        }
+    }
+
+    /// Whether some lead makes `rule` true while none of `before` is.
+    fn decides_some(&mut self, rule: RuleId, before: &[RuleId]) -> Answer3 {
+        let policy = self.policy;
+        let mut goals = vec![self.solver.goal(&policy.rules[rule].expr, T)];
+        goals.extend(
+            before
+                .iter()
+                .map(|&h| self.solver.goal(&policy.rules[h].expr, NOT_TRUE)),
+        );
+        match self.solver.solve(&goals) {
+            Answer::Sat(_) => Answer3::Yes,
+            Answer::Unsat => Answer3::No,
+            Answer::Undecided => Answer3::Unsure,
+        }
+    }
+
+    // ------------------------------------------------------------ 6. gaps
+
+    fn gap(&mut self) {
+        let policy = self.policy;
+        if policy.otherwise.is_some()
+            || policy.rules.is_empty()
+            || !policy.rules.iter().any(|r| r.loc.file == ROOT)
+        {
+            return;
+        }
+        let goals: Vec<Goal<'p>> = policy
+            .rules
+            .iter()
+            .map(|r| self.solver.goal(&r.expr, NOT_TRUE))
+            .collect();
+        let Some(first) = policy.stages.first() else {
+            return;
+        };
+        let loc = first.loc;
+        match self.solver.solve(&goals) {
+            Answer::Sat(lead) => {
+                let diag = Diagnostic::new(
+                    Code::NoStageGap,
+                    self.path(loc),
+                    loc.span,
+                    "some leads match no rule and get no stage; the policy has no `otherwise`",
+                )
+                .label("no stage for leads that match no rule")
+                .help(format!(
+                    "add `otherwise {}` (or the stage such leads should get), or a rule that covers them",
+                    first.name
+                ));
+                self.push(Subject::Gap, Some(lead), diag);
+            }
+            Answer::Unsat => {}
+            Answer::Undecided => {
+                self.undecided(loc, "whether every lead matches some rule".into());
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ 7. stage inversion
+
+    fn inversions(&mut self, overlaps: &[Vec<Overlap>]) {
+        let policy = self.policy;
+        let order = policy.rules_by_precedence();
+        for (q, requirement) in policy.requirements.iter().enumerate() {
+            for (position, &r) in order.iter().enumerate() {
+                let rule = &policy.rules[r];
+                if rule.stage < requirement.stage
+                    || self.never_rule[r]
+                    || (rule.loc.file != ROOT && requirement.loc.file != ROOT)
+                {
+                    continue;
+                }
+                let mut goals = vec![
+                    self.solver.goal(&rule.expr, T),
+                    self.solver.goal(&requirement.expr, NOT_TRUE),
+                ];
+                for &h in &order[..position] {
+                    if !matches!(overlaps[h][r], Some(None)) {
+                        goals.push(self.solver.goal(&policy.rules[h].expr, NOT_TRUE));
+                    }
+                }
+                let required = &policy.stages[requirement.stage].name;
+                let condition = self.quote(&requirement.expr);
+                let at = if rule.loc.file == ROOT {
+                    rule.loc
+                } else {
+                    requirement.loc
+                };
+                match self.solver.solve(&goals) {
+                    Answer::Unsat => {}
+                    Answer::Undecided => self.undecided(
+                        at,
+                        format!(
+                            "whether rule {} lets in leads that fail `require {required}: {condition}`",
+                            self.rule_name(r)
+                        ),
+                    ),
+                    Answer::Sat(lead) => {
+                        let stage = self.stage_name(r);
+                        let message = if rule.stage > requirement.stage {
+                            format!(
+                                "stage inversion: rule {} puts leads in {stage} that do not meet what {required} requires (`{condition}`)",
+                                self.rule_name(r)
+                            )
+                        } else {
+                            format!(
+                                "rule {} puts leads in {stage} that do not meet its requirement `{condition}`",
+                                self.rule_name(r)
+                            )
+                        };
+                        let diag = Diagnostic::new(Code::StageInversion, self.path(at), at.span, message)
+                            .label("lets such leads in")
+                            .related(
+                                self.path(requirement.loc),
+                                requirement.loc.span,
+                                "the requirement",
+                            )
+                            .help(format!("add the requirement's condition to the rule, e.g. `… and {condition}`"));
+                        self.push(Subject::Inversion { rule: r, requirement: q }, Some(lead), diag);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Answer3 {
+    Yes,
+    No,
+    Unsure,
+}
+
+/// The clauses of a condition's top-level `and` (nested ones flattened).
+fn conjuncts(expr: &Expr) -> Vec<&Expr> {
+    match &expr.kind {
+        ExprKind::And(items) => items.iter().flat_map(conjuncts).collect(),
+        _ => vec![expr],
+    }
+}
+
+fn join_and(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+fn show_bound(n: f64) -> String {
+    if n == f64::INFINITY {
+        "unbounded".into()
+    } else if n == f64::NEG_INFINITY {
+        "-unbounded".into()
+    } else {
+        format_number(n)
+    }
+}
+
+/// A lead as a JSON object keyed by field name, as `qualify explain --lead`
+/// takes it: fields at their default, or missing, are left out.
+pub fn witness_json(policy: &Policy, lead: &Lead) -> String {
+    let mut object = serde_json::Map::new();
+    for (f, field) in policy.fields.iter().enumerate() {
+        let Some(value) = &lead[f] else { continue };
+        if field.default.as_ref() == Some(value) {
+            continue;
+        }
+        let json = match value {
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Num(n) => serde_json::Number::from_f64(*n)
+                .map(|n| {
+                    if let Some(i) = n.as_f64().filter(|x| x.fract() == 0.0 && x.abs() < 1e15) {
+                        serde_json::Value::from(i as i64)
+                    } else {
+                        serde_json::Value::Number(n)
+                    }
+                })
+                .unwrap_or(serde_json::Value::Null),
+            Value::Str(s) => serde_json::Value::String(s.clone()),
+            Value::Enum(i) => match &field.ty {
+                FieldType::Enum(values) => serde_json::Value::String(values[*i as usize].clone()),
+                _ => serde_json::Value::Null,
+            },
+            Value::Date(d) => serde_json::Value::String(date_to_string(*d)),
+            Value::List(items) => serde_json::Value::Array(
+                items
+                    .iter()
+                    .map(|s| serde_json::Value::String(s.clone()))
+                    .collect(),
+            ),
+        };
+        object.insert(field.name.clone(), json);
+    }
+    serde_json::Value::Object(object).to_string()
+}
