@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod check;
 pub mod cli;
 pub mod compile;
+pub mod config;
 pub mod db;
 pub mod diagnostic;
 pub mod eval;

@@ -33,14 +33,20 @@ for v, c, sev, s in codes:
     if e['kebab'] != kebab(v): problems.append(f"{c}: kebab {e['kebab']} != {kebab(v)}")
     out.append(f"| [{c}](#{c.lower()}-{e['kebab']}) | {e['kebab']} | {sev.lower()} | {s} |\n")
 for v, c, sev, s in codes:
-    e = by_code[c]
+    e = by_code.get(c)
+    if not e: continue
     out.append(f"\n<a id=\"{c.lower()}\"></a>\n\n## {c} {e['kebab']}\n\n")
     out.append(f"*{sev}.* " + e['meaning'].strip() + '\n\n')
     files = e['files']
     names = [n for n in files if n != 'policy.qual'] + ['policy.qual']
     for n in names:
         label = f"`{n}`:\n\n" if len(files) > 1 else ''
-        out.append(label + "```qual\n" + files[n].rstrip('\n') + "\n```\n\n")
+        text = files[n].rstrip('\n')
+        lang = 'qual' if n.endswith('.qual') else ('toml' if n.endswith('.toml') else 'text')
+        if n.endswith('.csv'):
+            lines = text.split('\n')
+            text = '\n'.join(lines[:4]) + f"\n… ({len(lines) - 1} leads in all)"
+        out.append(label + f"```{lang}\n" + text + "\n```\n\n")
     stderr, rc = run(files, e['run'])
     found = re.findall(r'^(Q\d{4})$', stderr, re.M)
     if c not in found: problems.append(f'{c}: example does not produce it: {found}')

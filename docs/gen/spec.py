@@ -31,6 +31,7 @@ unexpected. Rename it (`rule engaged fit: …`).""",
 {"policy.qual": """field budget: money optional
 field demo requested: bool default false
 stages MQL < SQL
+otherwise MQL
 budget known and demo requested => SQL
 """},
 extra=[("A misspelt keyword", {"policy.qual": """feild budget: money optional
@@ -48,7 +49,7 @@ files. Nothing else in the file is checked.""",
 criterion hot: demo requested
 hot => SQL
 ```""",
-{"policy.qual": "field demo requested: bool default false\nstages MQL < SQL\ncriterion hot: demo requested\nhot => SQL\n"})
+{"policy.qual": "field demo requested: bool default false\nstages MQL < SQL\notherwise MQL\ncriterion hot: demo requested\nhot => SQL\n"})
 
 E("Q0003", "import-not-found",
 """An `import` names a file that cannot be read: it does not exist, or the path is wrong.
@@ -91,6 +92,7 @@ field company size: integer optional
 field company size: integer optional
 """, "policy.qual": """import "schema.qual"
 stages MQL < SQL
+otherwise MQL
 budget known => SQL
 """})
 
@@ -112,6 +114,7 @@ budget known and demo requested => SQL
 {"policy.qual": """field budget: money optional
 field demo requested: bool default false
 stages MQL < SQL
+otherwise MQL
 budget known and demo requested => SQL
 """},
 extra=[("An unquoted text value", {"policy.qual": """field country: string optional
@@ -135,6 +138,7 @@ demo requested => SQL
 ```""",
 {"policy.qual": """field demo requested: bool default false
 stages unqualified < MQL < SQL
+otherwise unqualified
 demo requested => SQL
 """})
 
@@ -153,6 +157,7 @@ industry known and industry in { saas, fintech } => MQL
 ```""",
 {"policy.qual": """field industry: enum { saas, fintech, retail } optional
 stages MQL < SQL
+otherwise MQL
 industry known and industry in { saas, fintech } => MQL
 """})
 
@@ -174,6 +179,7 @@ criterion has budget: budget known
 {"policy.qual": """field budget: money optional
 field demo requested: bool default false
 stages MQL < SQL
+otherwise MQL
 criterion has budget: budget known
 demo requested or has budget => SQL
 """},
@@ -206,6 +212,7 @@ criterion warm: budget known
 {"policy.qual": """field demo requested: bool default false
 field budget: money optional
 stages MQL < SQL
+otherwise MQL
 criterion hot: warm and demo requested
 criterion warm: budget known
 hot => SQL
@@ -235,6 +242,7 @@ score priority {
 ```""",
 {"policy.qual": """field demo requested: bool default false
 stages MQL < SQL
+otherwise MQL
 score engagement {
   +20 when demo requested
 }
@@ -260,6 +268,7 @@ company size known and company size >= 1000 => MQL
 ```""",
 {"policy.qual": """field company size: integer optional
 stages MQL < SQL
+otherwise MQL
 company size known and company size >= 1000 => MQL
 """},
 extra=[("Bounds the wrong way round", {"policy.qual": """field company size: integer optional
@@ -285,6 +294,7 @@ at least 2 of (budget known, demo requested) => SQL
 {"policy.qual": """field budget: money optional
 field demo requested: bool default false
 stages MQL < SQL
+otherwise MQL
 at least 2 of (budget known, demo requested) => SQL
 """})
 
@@ -303,6 +313,7 @@ company size known and company size > 100 => MQL
 ```""",
 {"policy.qual": """field company size: integer optional
 stages MQL < SQL
+otherwise MQL
 company size known and company size > 100 => MQL
 """},
 extra=[("A score on its own", {"policy.qual": """field demo requested: bool default false
@@ -329,6 +340,7 @@ industry known and industry in { fintech, retail } => MQL
 ```""",
 {"policy.qual": """field industry: enum { saas, fintech, retail } optional
 stages MQL < SQL
+otherwise MQL
 industry known and industry in { fintech, retail } => MQL
 """},
 extra=[("`within` on a number", {"policy.qual": """field company size: integer optional
@@ -412,6 +424,7 @@ stages unqualified < MQL < SQL
 ```""",
 {"policy.qual": """field demo requested: bool default false
 stages unqualified < MQL < SQL
+otherwise unqualified
 demo requested => SQL
 """})
 
@@ -428,6 +441,7 @@ stages MQL < SQL
 ```""",
 {"policy.qual": """field demo requested: bool default false
 stages MQL < SQL
+otherwise MQL
 demo requested => SQL
 """})
 
@@ -445,6 +459,7 @@ field region: list optional from "Region" separator ","
 ```""",
 {"policy.qual": """field region: list optional from "Region" separator ","
 stages MQL < SQL
+otherwise MQL
 region known => MQL
 """},
 extra=[("Yes/no spellings on a text field", {"policy.qual": """field region: string optional from "Region" true "Yes"
@@ -470,6 +485,7 @@ test "a demo counts 20" {
 ```""",
 {"policy.qual": """field demo requested: bool default false
 stages MQL < SQL
+otherwise MQL
 score engagement {
   +20 when demo requested
 }
@@ -481,8 +497,8 @@ test "a demo counts 20" {
 """})
 
 E("Q0117", "unknown-rule",
-"""An `overrides` list or a test's `expect rule NAME` names no rule. Only rules written with
-`rule NAME:` have names.""",
+"""An `overrides` list names neither a rule nor a stage, or a test's `expect rule NAME`
+names no rule. Only rules written with `rule NAME:` have names.""",
 {"policy.qual": """field demo requested: bool default false
 field budget: money optional
 stages MQL < SQL
@@ -497,6 +513,7 @@ rule budget confirmed: budget known => SQL overrides demo
 {"policy.qual": """field demo requested: bool default false
 field budget: money optional
 stages MQL < SQL
+otherwise MQL
 rule demo: demo requested => MQL
 rule budget confirmed: budget known => SQL overrides demo
 """})
@@ -519,6 +536,7 @@ field budget usd: money optional from "Budget (USD)"
 {"policy.qual": """field budget: money optional from "Budget"
 field budget usd: money optional from "Budget (USD)"
 stages MQL < SQL
+otherwise MQL
 budget known or budget usd known => SQL
 """})
 
@@ -539,6 +557,7 @@ fit >= 10 => MQL
 ```""",
 {"policy.qual": """field demo requested: bool default false
 stages MQL < SQL
+otherwise MQL
 score fit {
   +10 when demo requested
 }
@@ -585,6 +604,7 @@ test "a budget means sales" {
 ```""",
 {"policy.qual": """field budget: money optional
 stages MQL < SQL
+otherwise MQL
 budget known => SQL
 test "a budget means sales" {
   lead { budget: 5000 }
@@ -606,6 +626,7 @@ last activity known and last activity > 2026-02-28 => MQL
 ```""",
 {"policy.qual": """field last activity: date optional
 stages MQL < SQL
+otherwise MQL
 last activity known and last activity > 2026-02-28 => MQL
 """})
 
@@ -618,7 +639,8 @@ true tests it) or **negates over** it (`not`, `!=`, `not in`: "anything but reta
 include "no industry"). See [Missing values](language.md#missing-values).""",
 {"policy.qual": """field industry: enum { saas, fintech, retail } optional
 field demo requested: bool default false
-stages MQL < SQL
+stages unqualified < MQL < SQL
+otherwise unqualified
 demo requested and industry != retail => MQL
 """},
 """Say what a missing value means — let such leads through:
@@ -636,11 +658,13 @@ demo requested and industry known and industry != retail => MQL
 or give the field a `default`, when one value is a fair stand-in for "not given".""",
 {"policy.qual": """field industry: enum { saas, fintech, retail } optional
 field demo requested: bool default false
-stages MQL < SQL
+stages unqualified < MQL < SQL
+otherwise unqualified
 demo requested and (industry unknown or industry != retail) => MQL
 """},
 extra=[("A field the rule needs", {"policy.qual": """field budget: money optional
 stages MQL < SQL
+otherwise MQL
 budget > 10_000 => SQL
 """})])
 
@@ -652,6 +676,7 @@ files that import them.""",
 {"policy.qual": """field company size: integer optional
 field demo requested: bool default false
 stages MQL < SQL
+otherwise MQL
 criterion big company: company size known and company size > 1000
 demo requested => SQL
 """},
@@ -663,6 +688,425 @@ demo requested and big company => SQL
 {"policy.qual": """field company size: integer optional
 field demo requested: bool default false
 stages MQL < SQL
+otherwise MQL
 criterion big company: company size known and company size > 1000
 demo requested and big company => SQL
+"""})
+
+E("Q0301", "contradiction",
+"""A rule or criterion asks for things that no lead can have at once, so it never applies:
+leads you meant to qualify through it silently fall to another rule or to `otherwise`. The
+warning names the smallest set of clauses that clash. The usual cause is `and` where `or`
+(or `in { … }`) was meant, a range written the wrong way, or two criteria that exclude each
+other. A rule that uses a criterion which can never hold is reported too, and so is an
+`at least N of (…)` whose items cannot be true N at a time.""",
+{"policy.qual": """field industry: enum { saas, fintech, retail } optional
+field demo requested: bool default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+rule target industry demo: demo requested and industry known and industry = saas and industry = fintech => SQL
+"""},
+"""A lead has one industry. When either industry will do, say so with `in`:
+
+```qual
+rule target industry demo: demo requested and industry known and industry in { saas, fintech } => SQL
+```
+
+When the clash comes from criteria (as below), check which of them the rule really needs.""",
+{"policy.qual": """field industry: enum { saas, fintech, retail } optional
+field demo requested: bool default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+rule target industry demo: demo requested and industry known and industry in { saas, fintech } => SQL
+"""},
+extra=[("Two criteria that exclude each other", {"policy.qual": """field company size: integer optional
+field demo requested: bool default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+criterion small business: company size known and company size < 200
+criterion enterprise: company size known and company size >= 1000
+rule enterprise demo: enterprise and demo requested and small business => SQL
+"""})])
+
+E("Q0302", "shadowed-rule",
+"""A rule can match leads, but never decides any of them: every lead it matches is already
+decided by rules that take precedence — a rule for a higher stage (which always wins,
+wherever it is written), or an earlier rule for the same stage. The rule's stage and its
+`because` reason never appear in results. The typical case is a rule meant to hold leads
+*back* (students, competitors, tiny companies) written for a lower stage: a lower stage never
+wins over a higher one, so such a rule cannot pull a lead down. The warning names the rules
+that take its leads.""",
+{"policy.qual": """field persona: enum { buyer, student, competitor } default buyer
+field demo requested: bool default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+rule demo: demo requested => MQL
+rule student demo: demo requested and persona = student => unqualified because "Students are not buyers"
+"""},
+"""Keep the excluded leads out of the rule that takes them, so the narrower rule gets to
+decide:
+
+```qual
+rule demo: demo requested and persona != student => MQL
+```
+
+Within one stage, put the narrower rule first, or remove it when the broader rule says
+all it needs.""",
+{"policy.qual": """field persona: enum { buyer, student, competitor } default buyer
+field demo requested: bool default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+rule demo: demo requested and persona != student => MQL
+rule student demo: demo requested and persona = student => unqualified because "Students are not buyers"
+"""},
+extra=[("An earlier rule for the same stage", {"policy.qual": """field budget: money optional
+field demo requested: bool default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+rule demo: demo requested => SQL because "Asked for a demo"
+rule demo with budget: demo requested and budget known => SQL because "Budget confirmed and asked for a demo"
+"""})])
+
+E("Q0303", "conflicting-rules",
+"""Two rules for different stages can match the same lead. The higher stage wins, so for
+such leads the lower rule is ignored. Often that is exactly what you want (a budget
+confirmation beats a demo request); sometimes it is how leads get over-qualified — a rule
+meant to keep competitors out loses to any rule for a higher stage. The warning shows a lead
+that both rules match (`for example: {…}`, which you can pass to
+`qualify explain POLICY --lead '…'`) and says which rule decides it. The machine cannot know
+which overlaps are intended, so it asks you to review each one once.""",
+{"policy.qual": """field budget: money optional
+field demo requested: bool default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+rule demo: demo requested => MQL because "Asked for a demo"
+rule budget confirmed: budget known and budget >= $10_000 => SQL because "Budget confirmed"
+"""},
+"""If the winner is right, record that the overlap has been reviewed with `overrides` at the
+end of either rule's line — the other rule's name, or a stage to cover every rule of that
+stage. It does not change which rule decides; it only silences the warning:
+
+```qual
+rule budget confirmed: budget known and budget >= $10_000 => SQL because "Budget confirmed" overrides demo
+```
+
+If the winner is wrong, narrow it so the two rules no longer meet. For the competitor rule
+below, that means keeping competitors out of the higher rule:
+
+```qual
+rule demo: demo requested and persona != competitor => MQL
+```""",
+{"policy.qual": """field budget: money optional
+field demo requested: bool default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+rule demo: demo requested => MQL because "Asked for a demo"
+rule budget confirmed: budget known and budget >= $10_000 => SQL because "Budget confirmed" overrides demo
+"""},
+extra=[("A rule meant to keep leads out, which a higher rule overrules", {"policy.qual": """field persona: enum { buyer, student, competitor } default buyer
+field demo requested: bool default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+rule demo: demo requested => MQL
+rule competitor: persona = competitor => unqualified because "Competitors are not buyers"
+"""})])
+
+E("Q0304", "unreachable-threshold",
+"""A score condition that no lead can meet, given the score's point lines and caps: the
+most a lead can collect is below the threshold. The warning gives the range the score can
+take. It usually happens when a point line was removed or lowered, or a `cap` added, and the
+thresholds were not updated — the part of the policy that relies on the score quietly stops
+qualifying anyone.""",
+{"policy.qual": """field demo requested: bool default false
+field webinar attended: bool default false
+field pricing page visited: bool default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+score engagement {
+  +30 when demo requested
+  +20 when webinar attended
+  +10 when pricing page visited
+  cap 50
+}
+rule engaged: demo requested or engagement >= 80 => MQL
+"""},
+"""Set the threshold within the score's range, or give the score point lines (or a higher
+`cap`) that can reach it:
+
+```qual
+rule engaged: demo requested or engagement >= 40 => MQL
+```
+
+When the score condition is the rule's only clause, the rule itself can never hold and is
+also reported as [Q0301](#q0301-contradiction).""",
+{"policy.qual": """field demo requested: bool default false
+field webinar attended: bool default false
+field pricing page visited: bool default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+score engagement {
+  +30 when demo requested
+  +20 when webinar attended
+  +10 when pricing page visited
+  cap 50
+}
+rule engaged: demo requested or engagement >= 40 => MQL
+"""})
+
+E("Q0305", "trivial-threshold",
+"""A score condition that every lead meets, so it filters nothing: the least a lead can
+score already meets the threshold. A lead with no points at all passes. Usually `>= 0`
+was written for "has some points", or the threshold was set before negative point lines
+were removed. The warning gives the range the score can take.""",
+{"policy.qual": """field industry: enum { saas, fintech, retail } optional
+field company size: integer optional
+stages unqualified < MQL < SQL
+otherwise unqualified
+score fit {
+  +20 when industry in { saas, fintech }
+  +10 when company size known and company size >= 200
+}
+rule some fit: fit >= 0 => MQL
+"""},
+"""Raise the threshold to the points that should count, or drop the clause if it is not meant
+to filter:
+
+```qual
+rule some fit: fit >= 20 => MQL
+```""",
+{"policy.qual": """field industry: enum { saas, fintech, retail } optional
+field company size: integer optional
+stages unqualified < MQL < SQL
+otherwise unqualified
+score fit {
+  +20 when industry in { saas, fintech }
+  +10 when company size known and company size >= 200
+}
+rule some fit: fit >= 20 => MQL
+"""})
+
+E("Q0306", "redundant-clause",
+"""One clause of a rule's or criterion's `and` list is implied by the others, so it
+changes nothing: every lead that meets the rest meets it too. The warning names the clauses
+that already imply it. A redundant clause is harmless to the results but misleads the reader,
+and it often means the criteria drifted apart — the clause was meant to be stricter than it
+is, or a criterion was tightened and the rule still repeats its old bound. `FIELD known`
+clauses are never reported: they say how missing values are handled (see
+[Q0201](#q0201-unchecked-optional)).""",
+{"policy.qual": """field company size: integer optional
+field demo requested: bool default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+criterion enterprise: company size known and company size >= 1000
+rule enterprise demo: enterprise and demo requested and company size >= 200 => SQL
+"""},
+"""Remove the clause, or tighten it if it was meant to filter more:
+
+```qual
+rule enterprise demo: enterprise and demo requested => SQL
+```""",
+{"policy.qual": """field company size: integer optional
+field demo requested: bool default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+criterion enterprise: company size known and company size >= 1000
+rule enterprise demo: enterprise and demo requested => SQL
+"""})
+
+E("Q0307", "no-stage-gap",
+"""The policy has no `otherwise`, and some leads match no rule, so they get **no stage**:
+they drop out of every report and hand-off. The warning shows such a lead. Often the gap is
+a boundary between two rules (`< 50` … `between 50 and 999` … `> 1000` misses exactly 1000),
+or a combination nobody thought of.""",
+{"policy.qual": """field company size: integer default 0
+stages unqualified < MQL < SQL
+rule small: company size < 50 => unqualified
+rule mid market: company size between 50 and 999 => MQL
+rule enterprise: company size > 1000 => SQL
+"""},
+"""Close the gap between the rules:
+
+```qual
+rule enterprise: company size >= 1000 => SQL
+```
+
+or give leads that match no rule a stage:
+
+```qual
+otherwise unqualified
+```""",
+{"policy.qual": """field company size: integer default 0
+stages unqualified < MQL < SQL
+rule small: company size < 50 => unqualified
+rule mid market: company size between 50 and 999 => MQL
+rule enterprise: company size >= 1000 => SQL
+"""})
+
+E("Q0308", "stage-inversion",
+"""`require STAGE: CONDITION` states what every lead at that stage **or higher** must meet —
+for example that no lead reaches SQL without a known budget. This warning reports a rule
+that puts leads at that stage, or a higher one, although they fail the condition, with such
+a lead as an example. When the rule's stage is higher than the required one, it is a **stage
+inversion**: leads skip a stage's entry criteria by qualifying straight for the stage above.
+Either way, sales gets leads that do not meet the agreed definition.""",
+{"policy.qual": """field budget: money optional
+field demo requested: bool default false
+field decision maker: bool default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+require SQL: budget known
+rule budget confirmed: budget known and budget >= $10_000 => SQL
+rule exec demo: demo requested and decision maker => SQL
+"""},
+"""Add the requirement to the rule:
+
+```qual
+rule exec demo: demo requested and decision maker and budget known => SQL
+```
+
+or, if the rule is right and the requirement too strict, change the requirement.""",
+{"policy.qual": """field budget: money optional
+field demo requested: bool default false
+field decision maker: bool default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+require SQL: budget known
+rule budget confirmed: budget known and budget >= $10_000 => SQL
+rule exec demo: demo requested and decision maker and budget known => SQL
+"""},
+extra=[("A stage inversion", {"policy.qual": """field company size: integer default 0
+field demo requested: bool default false
+field budget: money optional
+stages unqualified < MQL < SQL
+otherwise unqualified
+require MQL: company size >= 50
+rule mid market demo: company size >= 50 and demo requested => MQL
+rule budget confirmed: budget known => SQL overrides MQL
+"""})])
+
+E("Q0309", "undecided",
+"""Not a problem in itself: the analysis behind Q0301–Q0308 could not settle a question
+about the policy — whether a rule can hold, whether two rules overlap, whether a rule
+respects a `require` — and says so rather than guess. The analysis is exact for
+numbers, money, dates, enums, yes/no values, `known`/`unknown` and text equality; text tests
+(`contains`, `starts with`, `ends with`), comparisons between two fields and `per` lines can
+leave it undecided. A note never fails a check, even with `--deny-warnings`.""",
+{"policy.qual": """field title: string default ""
+stages unqualified < MQL < SQL
+otherwise unqualified
+rule senior: title starts with "VP" and title starts with "Director" => MQL
+"""},
+"""Read the question yourself. Here no title starts with both, so the rule never applies;
+`or` was meant:
+
+```qual
+rule senior: title starts with "VP" or title starts with "Director" => MQL
+```
+
+When the answer is fine as it is (below: no title starts with both `VP` and `Director`, so
+the two rules never meet), you can leave the note, or mark the pair as reviewed with
+`overrides`, which also ends the question:
+
+```qual
+rule vp: title starts with "VP" => SQL overrides director
+```""",
+{"policy.qual": """field title: string default ""
+stages unqualified < MQL < SQL
+otherwise unqualified
+rule senior: title starts with "VP" or title starts with "Director" => MQL
+"""},
+extra=[("Two rules on text that may or may not meet", {"policy.qual": """field title: string default ""
+stages unqualified < MQL < SQL
+otherwise unqualified
+rule vp: title starts with "VP" => SQL
+rule director: title starts with "Director" => MQL
+"""})])
+
+SAMPLE_TOML = """[sample]
+file = "leads.csv"
+"""
+SAMPLE_LEADS = "Lead ID,Budget,Employees,Demo\n" + "".join(
+    f"L{i},{'' if i % 5 in (1, 2, 3) else 5000 * (i % 9)},{50 * i},{'yes' if i % 2 == 0 else 'no'}\n"
+    for i in range(1, 201))
+
+E("Q0310", "rarely-passes",
+"""With a sample lead file (`--sample FILE`, or `[sample] file` in a `qualify.toml` beside the
+policy or in a folder above it), `qualify check` runs the policy over the sample and warns
+about a rule or criterion that fewer than 1% of the sample's leads pass (`min_pass_rate`
+changes the share). This is **over-qualification**: criteria so strict that good leads never
+reach sales. The warning names the most restrictive clause — the one whose removal would let
+in the most additional leads — and how many.""",
+{"qualify.toml": SAMPLE_TOML, "leads.csv": SAMPLE_LEADS, "policy.qual": """field lead id: string key from "Lead ID"
+field company size: integer from "Employees" default 0
+field demo requested: bool from "Demo" default false
+stages unqualified < SQL
+otherwise unqualified
+rule enterprise: company size >= 9960 and demo requested => SQL
+rule curious: demo requested => SQL
+"""},
+"""Check the clause the warning names against what sales really wants. Here no lead of the
+sample has 9,960 employees or more; the team meant 950:
+
+```qual
+rule enterprise: company size >= 950 and demo requested => SQL
+```""",
+{"qualify.toml": SAMPLE_TOML, "leads.csv": SAMPLE_LEADS, "policy.qual": """field lead id: string key from "Lead ID"
+field company size: integer from "Employees" default 0
+field demo requested: bool from "Demo" default false
+stages unqualified < SQL
+otherwise unqualified
+rule enterprise: company size >= 950 and demo requested => SQL
+rule curious: demo requested => SQL
+"""})
+
+E("Q0311", "stage-never-reached",
+"""With a sample lead file, a stage that no lead of the sample reaches: its rules are too
+strict for the leads the team actually gets (then Q0310 names them too), no rule concludes it,
+or the sample is not the one meant.""",
+{"qualify.toml": SAMPLE_TOML, "leads.csv": SAMPLE_LEADS, "policy.qual": """field lead id: string key from "Lead ID"
+field company size: integer from "Employees" default 0
+field demo requested: bool from "Demo" default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+rule curious: demo requested => MQL
+"""},
+"""Add the rule the stage is missing (or loosen its rules; `qualify explain POLICY leads.csv
+--row N` shows what a lead lacks):
+
+```qual
+rule enterprise demo: company size >= 5000 and demo requested => SQL overrides MQL
+```""",
+{"qualify.toml": SAMPLE_TOML, "leads.csv": SAMPLE_LEADS, "policy.qual": """field lead id: string key from "Lead ID"
+field company size: integer from "Employees" default 0
+field demo requested: bool from "Demo" default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+rule enterprise demo: company size >= 5000 and demo requested => SQL overrides MQL
+rule curious: demo requested => MQL
+"""})
+
+E("Q0312", "often-missing",
+"""With a sample lead file, a rule that needs a field — it can never hold for a lead without
+it — that more than 30% of the sample's leads lack (`max_missing` changes the share). Missing
+values make a condition unknown, and a rule applies only when its condition is true, so the
+rule silently excludes all those leads.""",
+{"qualify.toml": SAMPLE_TOML, "leads.csv": SAMPLE_LEADS, "policy.qual": """field lead id: string key from "Lead ID"
+field budget: money optional from "Budget"
+field demo requested: bool from "Demo" default false
+stages unqualified < SQL
+otherwise unqualified
+rule budget demo: budget known and budget >= $5_000 and demo requested => SQL
+"""},
+"""Say what a missing budget should mean. If a demo request alone is enough when the budget
+is not known:
+
+```qual
+rule budget demo: (budget unknown or budget >= $5_000) and demo requested => SQL
+```""",
+{"qualify.toml": SAMPLE_TOML, "leads.csv": SAMPLE_LEADS, "policy.qual": """field lead id: string key from "Lead ID"
+field budget: money optional from "Budget"
+field demo requested: bool from "Demo" default false
+stages unqualified < SQL
+otherwise unqualified
+rule budget demo: (budget unknown or budget >= $5_000) and demo requested => SQL
 """})

@@ -8,6 +8,7 @@
 //! except where a pair of rules spans both.
 
 mod model;
+pub mod sample;
 mod solver;
 
 use std::path::Path;
@@ -17,20 +18,34 @@ use crate::check::{
 };
 use crate::diagnostic::{Code, Diagnostic};
 use crate::eval::Lead;
-use model::{AtomKind, Model};
+use model::Model;
 pub use model::{F, NOT_TRUE, T, TSet, U};
 use solver::{Answer, Goal, Solver};
 
 /// What a finding is about, for tests that check its witness.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Subject {
-    Contradiction,
-    Shadowed { rule: RuleId, by: Vec<RuleId> },
-    Conflict { winner: RuleId, loser: RuleId },
+    /// A rule (or, with `None`, a criterion) no lead meets.
+    Contradiction {
+        rule: Option<RuleId>,
+    },
+    Shadowed {
+        rule: RuleId,
+        by: Vec<RuleId>,
+    },
+    Conflict {
+        winner: RuleId,
+        loser: RuleId,
+    },
     Threshold,
     Redundant,
     Gap,
-    Inversion { rule: RuleId, requirement: usize },
+    /// A rule (or, with `None`, `otherwise`) puts a lead at a stage whose
+    /// requirement it fails.
+    Inversion {
+        rule: Option<RuleId>,
+        requirement: usize,
+    },
     Undecided,
 }
 
@@ -75,11 +90,17 @@ struct Analysis<'m, 'p> {
     never_criterion: Vec<bool>,
 }
 
-/// Whether two rules can match one lead: `None` when the search could not
-/// tell.
-type Overlap = Option<Option<Lead>>;
+/// Whether two rules can match one lead.
+#[derive(Clone)]
+enum Overlap {
+    Disjoint,
+    Both(Lead),
+    Unsure,
+    /// Not asked: both rules are imported.
+    NotAsked,
+}
 
-const ROOT: u32 = 0;
+pub(crate) const ROOT: u32 = 0;
 
 impl<'m, 'p> Analysis<'m, 'p> {
     fn path(&self, loc: Loc) -> &'p Path {
@@ -154,7 +175,7 @@ impl<'m, 'p> Analysis<'m, 'p> {
                 continue;
             }
             let what = format!("criterion `{}`", criterion.name);
-            if self.never(&criterion.expr, criterion.loc, &what) {
+            if self.never(&criterion.expr, criterion.loc, &what, None) {
                 self.never_criterion[c] = true;
             }
         }
@@ -167,14 +188,14 @@ impl<'m, 'p> Analysis<'m, 'p> {
                 continue;
             }
             let what = format!("rule {}", self.rule_name(r));
-            if self.never(&rule.expr, rule.loc, &what) {
+            if self.never(&rule.expr, rule.loc, &what, Some(r)) {
                 self.never_rule[r] = true;
             }
         }
     }
 
     /// Report `expr` if no lead makes it true; whether it was reported.
-    fn never(&mut self, expr: &'p Expr, loc: Loc, what: &str) -> bool {
+    fn never(&mut self, expr: &'p Expr, loc: Loc, what: &str, rule: Option<RuleId>) -> bool {
         match self.solver.solve(&[self.solver.goal(expr, T)]) {
             Answer::Sat(_) => false,
             Answer::Undecided => {
@@ -182,14 +203,15 @@ impl<'m, 'p> Analysis<'m, 'p> {
                 false
             }
             Answer::Unsat => {
-                let diagnostic = self.contradiction(expr, loc, what);
-                self.push(Subject::Contradiction, None, diagnostic);
+                if let Some(diagnostic) = self.contradiction(expr, loc, what) {
+                    self.push(Subject::Contradiction { rule }, None, diagnostic);
+                }
                 true
             }
         }
     }
 
-    fn contradiction(&mut self, expr: &'p Expr, loc: Loc, what: &str) -> Diagnostic {
+    fn contradiction(&mut self, expr: &'p Expr, loc: Loc, what: &str) -> Option<Diagnostic> {
         let path = self.path(loc);
         if let ExprKind::AtLeast { n, items } = &expr.kind {
             let mut pairs = Vec::new();
@@ -218,9 +240,9 @@ impl<'m, 'p> Analysis<'m, 'p> {
                     format!("excludes `{}`", self.quote(&items[*i])),
                 );
             }
-            return diag.help(format!(
+            return Some(diag.help(format!(
                 "lower the number in `at least {n} of`, or fix the clauses that exclude each other"
-            ));
+            )));
         }
         // A smallest set of clauses that still clash: drop each clause in
         // turn and keep it out if the rest still clash.
@@ -254,44 +276,36 @@ impl<'m, 'p> Analysis<'m, 'p> {
                 diag = diag.related(path, e.loc.span, "one of the clashing clauses");
             }
         }
-        diag.help("fix the clauses so that some lead can meet them all, or remove it")
+        Some(diag.help("fix the clauses so that some lead can meet them all, or remove it"))
     }
 
     // ------------------------------------------------------------ 4. thresholds
 
     fn thresholds(&mut self) {
-        let model = self.solver.model;
-        for atom in &model.atoms {
-            let is_score_test = match &atom.kind {
-                AtomKind::ScoreIn { .. } => true,
-                AtomKind::Relation { lhs, rhs, .. } => {
-                    matches!(
-                        (lhs, rhs),
-                        (Term::Score(_), Term::Const(_)) | (Term::Const(_), Term::Score(_))
-                    )
-                }
-                _ => false,
-            };
-            if !is_score_test || atom.expr.loc.file != ROOT {
-                continue;
+        let policy = self.policy;
+        let mut tests: Vec<&'p Expr> = Vec::new();
+        let roots = policy
+            .rules
+            .iter()
+            .map(|r| &r.expr)
+            .chain(policy.criteria.iter().map(|c| &c.expr))
+            .chain(policy.requirements.iter().map(|r| &r.expr))
+            .chain(
+                policy
+                    .scores
+                    .iter()
+                    .flat_map(|s| s.lines.iter().filter_map(|l| l.when.as_ref())),
+            );
+        for root in roots {
+            if root.loc.file == ROOT {
+                score_tests(root, &mut tests);
             }
-            let score = match &atom.expr.kind {
-                ExprKind::Cmp {
-                    lhs: Term::Score(s),
-                    ..
-                }
-                | ExprKind::Cmp {
-                    rhs: Term::Score(s),
-                    ..
-                }
-                | ExprKind::In {
-                    lhs: Term::Score(s),
-                    ..
-                } => *s,
-                _ => continue,
+        }
+        for expr in tests {
+            let Some(score) = tested_score(expr) else {
+                continue;
             };
-            let expr = atom.expr;
-            let name = &self.policy.scores[score].name;
+            let name = &policy.scores[score].name;
             let (lo, hi) = self.solver.score_bounds(score);
             let range = format!(
                 "{name} ranges from {} to {}",
@@ -315,15 +329,13 @@ impl<'m, 'p> Analysis<'m, 'p> {
                     continue;
                 }
                 Answer::Undecided => {
-                    self.undecided(
-                        expr.loc,
-                        format!("whether any lead meets `{}`", self.quote(expr)),
-                    );
+                    let q = format!("whether any lead meets `{}`", self.quote(expr));
+                    self.undecided(expr.loc, q);
                     continue;
                 }
                 Answer::Sat(_) => {}
             }
-            if let Answer::Unsat = self.solver.solve(&[self.solver.goal(expr, F)]) {
+            if let Answer::Unsat = self.solver.solve(&[self.solver.goal(expr, NOT_TRUE)]) {
                 let diag = Diagnostic::new(
                     Code::TrivialThreshold,
                     path,
@@ -369,10 +381,36 @@ impl<'m, 'p> Analysis<'m, 'p> {
                     .copied()
                     .filter(|e| !std::ptr::eq(*e, clause))
                     .collect();
+                let path = self.path(clause.loc);
+                if let Answer::Unsat = self.solver.solve(&[self.solver.goal(clause, NOT_TRUE)]) {
+                    kept = rest;
+                    // Thresholds that always hold are reported as Q0305.
+                    if !is_score_test(clause) {
+                        let diag = Diagnostic::new(
+                            Code::RedundantClause,
+                            path,
+                            clause.loc.span,
+                            format!(
+                                "`{}` always holds, so it adds nothing to {what}",
+                                self.quote(clause)
+                            ),
+                        )
+                        .label("true for every lead")
+                        .help("remove the clause, or fix it if it was meant to filter");
+                        self.push(Subject::Redundant, None, diag);
+                    }
+                    continue;
+                }
                 let mut goals = self.all_true(&rest);
                 goals.push(self.solver.goal(clause, NOT_TRUE));
-                if !matches!(self.solver.solve(&goals), Answer::Unsat) {
-                    continue;
+                match self.solver.solve(&goals) {
+                    Answer::Unsat => {}
+                    Answer::Sat(_) => continue,
+                    Answer::Undecided => {
+                        let q = format!("whether `{}` adds anything to {what}", self.quote(clause));
+                        self.undecided(clause.loc, q);
+                        continue;
+                    }
                 }
                 kept = rest.clone();
                 // The fewest other clauses that already imply it.
@@ -389,7 +427,6 @@ impl<'m, 'p> Analysis<'m, 'p> {
                         i += 1;
                     }
                 }
-                let path = self.path(clause.loc);
                 let implied_by: Vec<String> = core
                     .iter()
                     .map(|e| format!("`{}`", self.quote(e)))
@@ -435,14 +472,22 @@ impl<'m, 'p> Analysis<'m, 'p> {
             }
             projections.push(per_field);
         }
-        let mut out = vec![vec![Some(None); n]; n];
+        let mut out = vec![vec![Overlap::Disjoint; n]; n];
         for a in 0..n {
             for b in a + 1..n {
                 if self.never_rule[a] || self.never_rule[b] {
                     continue;
                 }
                 let (ra, rb) = (&policy.rules[a], &policy.rules[b]);
-                if ra.loc.file != ROOT && rb.loc.file != ROOT {
+                // Only conflicts need the answer; shadowing and requirements
+                // use it to skip rules, so "not asked" keeps them exact.
+                if (ra.loc.file != ROOT && rb.loc.file != ROOT)
+                    || ra.stage == rb.stage
+                    || ra.overrides_rule(b, rb.stage)
+                    || rb.overrides_rule(a, ra.stage)
+                {
+                    out[a][b] = Overlap::NotAsked;
+                    out[b][a] = Overlap::NotAsked;
                     continue;
                 }
                 let disjoint = projections[a].iter().any(|(f, allowed_a)| {
@@ -455,9 +500,9 @@ impl<'m, 'p> Analysis<'m, 'p> {
                 }
                 let goals = self.all_true(&[&ra.expr, &rb.expr]);
                 let overlap = match self.solver.solve(&goals) {
-                    Answer::Sat(lead) => Some(Some(lead)),
-                    Answer::Unsat => Some(None),
-                    Answer::Undecided => None,
+                    Answer::Sat(lead) => Overlap::Both(lead),
+                    Answer::Unsat => Overlap::Disjoint,
+                    Answer::Undecided => Overlap::Unsure,
                 };
                 out[a][b] = overlap.clone();
                 out[b][a] = overlap;
@@ -478,21 +523,33 @@ impl<'m, 'p> Analysis<'m, 'p> {
             let before: Vec<RuleId> = order[..position]
                 .iter()
                 .copied()
-                .filter(|&h| !matches!(overlaps[h][r], Some(None)))
+                .filter(|&h| !matches!(overlaps[h][r], Overlap::Disjoint))
                 .collect();
             if before.is_empty() {
                 continue;
             }
-            if self.decides_some(r, &before) != Answer3::No {
-                continue;
-            }
-            // The fewest rules that together take every lead of `r`.
-            let mut core = before;
+            let base = vec![self.solver.goal(&rule.expr, T)];
+            let mut core = match self.avoiding(&base, &before) {
+                (Answer::Unsat, core) => core,
+                (Answer::Undecided, _) => {
+                    let q = format!("whether rule {} ever decides a lead", self.rule_name(r));
+                    self.undecided(rule.loc, q);
+                    continue;
+                }
+                (Answer::Sat(_), _) => continue,
+            };
+            // The fewest of those rules that still take every lead of `r`.
             let mut i = 0;
             while core.len() > 1 && i < core.len() {
                 let mut trial = core.clone();
                 trial.remove(i);
-                if self.decides_some(r, &trial) == Answer3::No {
+                let mut goals = base.clone();
+                goals.extend(
+                    trial
+                        .iter()
+                        .map(|&h| self.solver.goal(&policy.rules[h].expr, NOT_TRUE)),
+                );
+                if matches!(self.solver.solve(&goals), Answer::Unsat) {
                     core = trial;
                 } else {
                     i += 1;
@@ -536,9 +593,9 @@ impl<'m, 'p> Analysis<'m, 'p> {
                     continue;
                 }
                 let lead = match &overlaps[winner][loser] {
-                    Some(Some(lead)) => lead.clone(),
-                    Some(None) => continue,
-                    None => {
+                    Overlap::Both(lead) => lead.clone(),
+                    Overlap::Disjoint | Overlap::NotAsked => continue,
+                    Overlap::Unsure => {
                         let at = if w.loc.file == ROOT { w.loc } else { l.loc };
                         if w.loc.file == ROOT || l.loc.file == ROOT {
                             let q = format!(
@@ -612,19 +669,36 @@ impl<'m, 'p> Analysis<'m, 'p> {
         }
     }
 
-    /// Whether some lead makes `rule` true while none of `before` is.
-    fn decides_some(&mut self, rule: RuleId, before: &[RuleId]) -> Answer3 {
+    /// A lead that meets `base` while none of the rules in `avoid` is true,
+    /// found by asking first without those rules and adding, one at a time,
+    /// a rule the last candidate lead made true. With many rules this asks
+    /// a few small questions instead of one large one. On `Unsat`, also the
+    /// rules that were needed to rule every lead out.
+    fn avoiding(&mut self, base: &[Goal<'p>], avoid: &[RuleId]) -> (Answer, Vec<RuleId>) {
         let policy = self.policy;
-        let mut goals = vec![self.solver.goal(&policy.rules[rule].expr, T)];
-        goals.extend(
-            before
-                .iter()
-                .map(|&h| self.solver.goal(&policy.rules[h].expr, NOT_TRUE)),
-        );
-        match self.solver.solve(&goals) {
-            Answer::Sat(_) => Answer3::Yes,
-            Answer::Unsat => Answer3::No,
-            Answer::Undecided => Answer3::Unsure,
+        let exprs: Vec<&Expr> = avoid.iter().map(|&h| &policy.rules[h].expr).collect();
+        let mut core: Vec<RuleId> = Vec::new();
+        loop {
+            let mut goals = base.to_vec();
+            goals.extend(
+                core.iter()
+                    .map(|&h| self.solver.goal(&policy.rules[h].expr, NOT_TRUE)),
+            );
+            match self.solver.solve(&goals) {
+                Answer::Sat(lead) => {
+                    let truths = crate::eval::reference::truths_of(
+                        policy,
+                        &lead,
+                        self.solver.model.as_of,
+                        &exprs,
+                    );
+                    match truths.iter().position(|t| *t == crate::eval::Truth::True) {
+                        None => return (Answer::Sat(lead), core),
+                        Some(i) => core.push(avoid[i]),
+                    }
+                }
+                other => return (other, core),
+            }
         }
     }
 
@@ -638,16 +712,12 @@ impl<'m, 'p> Analysis<'m, 'p> {
         {
             return;
         }
-        let goals: Vec<Goal<'p>> = policy
-            .rules
-            .iter()
-            .map(|r| self.solver.goal(&r.expr, NOT_TRUE))
-            .collect();
+        let all: Vec<RuleId> = (0..policy.rules.len()).collect();
         let Some(first) = policy.stages.first() else {
             return;
         };
         let loc = first.loc;
-        match self.solver.solve(&goals) {
+        match self.avoiding(&[], &all).0 {
             Answer::Sat(lead) => {
                 let diag = Diagnostic::new(
                     Code::NoStageGap,
@@ -675,6 +745,9 @@ impl<'m, 'p> Analysis<'m, 'p> {
         let policy = self.policy;
         let order = policy.rules_by_precedence();
         for (q, requirement) in policy.requirements.iter().enumerate() {
+            let required = policy.stages[requirement.stage].name.clone();
+            let condition = self.quote(&requirement.expr);
+            let fails = self.solver.goal(&requirement.expr, NOT_TRUE);
             for (position, &r) in order.iter().enumerate() {
                 let rule = &policy.rules[r];
                 if rule.stage < requirement.stage
@@ -683,23 +756,18 @@ impl<'m, 'p> Analysis<'m, 'p> {
                 {
                     continue;
                 }
-                let mut goals = vec![
-                    self.solver.goal(&rule.expr, T),
-                    self.solver.goal(&requirement.expr, NOT_TRUE),
-                ];
-                for &h in &order[..position] {
-                    if !matches!(overlaps[h][r], Some(None)) {
-                        goals.push(self.solver.goal(&policy.rules[h].expr, NOT_TRUE));
-                    }
-                }
-                let required = &policy.stages[requirement.stage].name;
-                let condition = self.quote(&requirement.expr);
+                let before: Vec<RuleId> = order[..position]
+                    .iter()
+                    .copied()
+                    .filter(|&h| !matches!(overlaps[h][r], Overlap::Disjoint))
+                    .collect();
+                let base = [self.solver.goal(&rule.expr, T), fails];
                 let at = if rule.loc.file == ROOT {
                     rule.loc
                 } else {
                     requirement.loc
                 };
-                match self.solver.solve(&goals) {
+                match self.avoiding(&base, &before).0 {
                     Answer::Unsat => {}
                     Answer::Undecided => self.undecided(
                         at,
@@ -723,32 +791,115 @@ impl<'m, 'p> Analysis<'m, 'p> {
                         };
                         let diag = Diagnostic::new(Code::StageInversion, self.path(at), at.span, message)
                             .label("lets such leads in")
-                            .related(
-                                self.path(requirement.loc),
-                                requirement.loc.span,
-                                "the requirement",
-                            )
-                            .help(format!("add the requirement's condition to the rule, e.g. `… and {condition}`"));
-                        self.push(Subject::Inversion { rule: r, requirement: q }, Some(lead), diag);
+                            .related(self.path(requirement.loc), requirement.loc.span, "the requirement")
+                            .help(format!(
+                                "add the requirement's condition to the rule, e.g. `… and {condition}`"
+                            ));
+                        let subject = Subject::Inversion { rule: Some(r), requirement: q };
+                        self.push(subject, Some(lead), diag);
                     }
+                }
+            }
+            // Leads no rule matches get the `otherwise` stage.
+            let Some(otherwise) = policy.otherwise else {
+                continue;
+            };
+            if otherwise < requirement.stage || requirement.loc.file != ROOT {
+                continue;
+            }
+            let all: Vec<RuleId> = (0..policy.rules.len()).collect();
+            let at = requirement.loc;
+            match self.avoiding(&[fails], &all).0 {
+                Answer::Unsat => {}
+                Answer::Undecided => self.undecided(
+                    at,
+                    format!(
+                        "whether leads that no rule matches meet `require {required}: {condition}`"
+                    ),
+                ),
+                Answer::Sat(lead) => {
+                    let stage = &policy.stages[otherwise].name;
+                    let diag = Diagnostic::new(
+                        Code::StageInversion,
+                        self.path(at),
+                        at.span,
+                        format!(
+                            "leads that no rule matches get `otherwise {stage}` without meeting `{condition}`"
+                        ),
+                    )
+                    .label("not met by every lead of this stage")
+                    .help("make `otherwise` a stage below the requirement's, or add rules that catch those leads");
+                    let subject = Subject::Inversion {
+                        rule: None,
+                        requirement: q,
+                    };
+                    self.push(subject, Some(lead), diag);
                 }
             }
         }
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Answer3 {
-    Yes,
-    No,
-    Unsure,
+/// The clauses of a condition's top-level `and` (nested ones flattened;
+/// a `between`, which the checker turns into two comparisons, stays one).
+pub(crate) fn conjuncts(expr: &Expr) -> Vec<&Expr> {
+    match &expr.kind {
+        ExprKind::And(items) if !is_between(expr) => items.iter().flat_map(conjuncts).collect(),
+        _ => vec![expr],
+    }
 }
 
-/// The clauses of a condition's top-level `and` (nested ones flattened).
-fn conjuncts(expr: &Expr) -> Vec<&Expr> {
+/// `x between a and b`: an `and` of two comparisons written as one clause.
+fn is_between(expr: &Expr) -> bool {
+    matches!(&expr.kind, ExprKind::And(items)
+        if items.len() == 2 && items.iter().all(|i| i.loc == expr.loc && matches!(i.kind, ExprKind::Cmp { .. })))
+}
+
+/// A comparison of a score with constants (a threshold).
+fn is_score_test(expr: &Expr) -> bool {
     match &expr.kind {
-        ExprKind::And(items) => items.iter().flat_map(conjuncts).collect(),
-        _ => vec![expr],
+        ExprKind::Cmp { lhs, rhs, .. } => matches!(
+            (lhs, rhs),
+            (Term::Score(_), Term::Const(_)) | (Term::Const(_), Term::Score(_))
+        ),
+        ExprKind::In { lhs, .. } => matches!(lhs, Term::Score(_)),
+        ExprKind::And(items) => is_between(expr) && items.iter().all(is_score_test),
+        _ => false,
+    }
+}
+
+/// The score a threshold tests.
+fn tested_score(expr: &Expr) -> Option<usize> {
+    match &expr.kind {
+        ExprKind::Cmp {
+            lhs: Term::Score(s),
+            ..
+        }
+        | ExprKind::Cmp {
+            rhs: Term::Score(s),
+            ..
+        }
+        | ExprKind::In {
+            lhs: Term::Score(s),
+            ..
+        } => Some(*s),
+        ExprKind::And(items) => items.first().and_then(tested_score),
+        _ => None,
+    }
+}
+
+/// Every threshold in a condition, `between`s whole.
+fn score_tests<'e>(expr: &'e Expr, out: &mut Vec<&'e Expr>) {
+    if is_score_test(expr) {
+        out.push(expr);
+        return;
+    }
+    match &expr.kind {
+        ExprKind::And(items) | ExprKind::Or(items) | ExprKind::AtLeast { items, .. } => {
+            items.iter().for_each(|i| score_tests(i, out))
+        }
+        ExprKind::Not(inner) => score_tests(inner, out),
+        _ => {}
     }
 }
 

@@ -90,6 +90,9 @@ pub enum RegionKind {
     Range {
         integral: bool,
     },
+    /// Another spelling (letter case) of a constant compared ignoring case,
+    /// equal to none of the constants exactly.
+    Variant,
     /// A string equal to none of the policy's constants.
     OtherText,
     /// A present list.
@@ -249,39 +252,51 @@ impl<'p> Model<'p> {
                 hi: 0.0,
             }),
             FieldType::String => {
-                let mut texts: Vec<String> = Vec::new();
-                let push = |s: &str, texts: &mut Vec<String>| {
-                    if !texts.iter().any(|t| t == s) {
-                        texts.push(s.to_string());
-                    }
+                // A constant that lead data reads as missing (blank, or in
+                // the field's `missing` list) is never a value.
+                let reads_missing = |t: &str| {
+                    let t = t.trim();
+                    t.is_empty()
+                        || field
+                            .missing
+                            .iter()
+                            .any(|m| m.trim().to_lowercase() == t.to_lowercase())
                 };
+                let mut texts: Vec<String> = Vec::new();
                 let mut folded: Vec<String> = Vec::new();
                 for (value, ignore_case) in self.constants(f) {
                     if let Value::Str(s) = value {
-                        push(s, &mut texts);
-                        if ignore_case {
-                            folded.push(s.clone());
+                        if reads_missing(s) {
+                            continue;
                         }
-                    }
-                }
-                // A case variant of each constant compared ignoring case,
-                // so "equal ignoring case but not exactly" is a region too.
-                for s in folded {
-                    for variant in [s.to_uppercase(), s.to_lowercase()] {
-                        if !texts.contains(&variant) {
-                            push(&variant, &mut texts);
-                            break;
+                        if !texts.contains(s) {
+                            texts.push(s.clone());
+                        }
+                        if ignore_case && !folded.iter().any(|x| crate::eval::text_eq(x, s, true)) {
+                            folded.push(s.clone());
                         }
                     }
                 }
                 for t in &texts {
                     regions.push(single(Value::Str(t.clone())));
                 }
+                // Per constant compared ignoring case, one region for its
+                // other spellings, when there is one.
+                for s in folded {
+                    if let Some(variant) = case_variants(&s)
+                        .into_iter()
+                        .find(|v| !texts.contains(v) && !reads_missing(v))
+                    {
+                        regions.push(Region {
+                            kind: RegionKind::Variant,
+                            rep: Some(Value::Str(variant)),
+                            lo: 0.0,
+                            hi: 0.0,
+                        });
+                    }
+                }
                 let mut other = String::from("example");
-                while texts
-                    .iter()
-                    .any(|t| t.to_lowercase() == other.to_lowercase())
-                {
+                while texts.iter().any(|t| crate::eval::text_eq(t, &other, true)) {
                     other.push('!');
                 }
                 regions.push(Region {
@@ -417,7 +432,10 @@ impl<'p> Model<'p> {
             let mut lead: Vec<Option<Value>> = vec![None; policy.fields.len()];
             for region in &self.regions[*field] {
                 let open = matches!(atom.expr.kind, ExprKind::Text { .. })
-                    && matches!(region.kind, RegionKind::OtherText | RegionKind::AnyList);
+                    && matches!(
+                        region.kind,
+                        RegionKind::OtherText | RegionKind::AnyList | RegionKind::Variant
+                    );
                 if open {
                     table.push(T | F);
                     continue;
@@ -584,6 +602,31 @@ fn atom_kind(expr: &Expr) -> AtomKind<'_> {
         ExprKind::In { .. } => AtomKind::Fixed(0),
         _ => unreachable!("not an atom: {:?}", expr.kind),
     }
+}
+
+/// Other spellings of `s` that equal it ignoring case: one letter's case
+/// flipped at a time, then all upper and all lower case.
+fn case_variants(s: &str) -> Vec<String> {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = Vec::new();
+    for i in 0..chars.len() {
+        let c = chars[i];
+        let flipped: String = if c.is_lowercase() {
+            c.to_uppercase().collect()
+        } else if c.is_uppercase() {
+            c.to_lowercase().collect()
+        } else {
+            continue;
+        };
+        let mut v: String = chars[..i].iter().collect();
+        v.push_str(&flipped);
+        v.extend(&chars[i + 1..]);
+        out.push(v);
+    }
+    out.push(s.to_uppercase());
+    out.push(s.to_lowercase());
+    out.retain(|v| v != s && crate::eval::text_eq(v, s, true));
+    out
 }
 
 /// A number or a date as a number (days), for ranges.

@@ -34,18 +34,53 @@ pub enum Answer {
 
 #[derive(Clone, Copy)]
 enum Var {
-    Field(FieldId),
+    /// Split a field's regions by the truth of one of its tests.
+    ByAtom(FieldId, AtomId),
+    /// Split a field's regions into lower and upper halves.
+    Halve(FieldId),
+    /// Decide an open test.
     Atom(AtomId),
 }
 
+/// A set of regions of one field, as bits.
+type Regions = Vec<u64>;
+
+fn has(set: &[u64], r: usize) -> bool {
+    set[r / 64] >> (r % 64) & 1 == 1
+}
+
+fn set_bit(set: &mut [u64], r: usize) {
+    set[r / 64] |= 1 << (r % 64);
+}
+
+fn meets(a: &[u64], b: &[u64]) -> bool {
+    a.iter().zip(b).any(|(x, y)| x & y != 0)
+}
+
+fn count(set: &[u64]) -> u32 {
+    set.iter().map(|w| w.count_ones()).sum()
+}
+
+fn members(set: &[u64]) -> impl Iterator<Item = usize> + '_ {
+    set.iter().enumerate().flat_map(|(i, &w)| {
+        (0..64)
+            .filter(move |b| w >> b & 1 == 1)
+            .map(move |b| i * 64 + b)
+    })
+}
+
 /// Steps (partial assignments) one question may take before giving up.
-const STEP_BUDGET: usize = 200_000;
+const STEP_BUDGET: usize = 20_000;
 /// Concrete leads tried per candidate assignment.
 const WITNESS_BUDGET: usize = 512;
 
 pub struct Solver<'m, 'p> {
     pub model: &'m Model<'p>,
-    region: Vec<Option<u16>>,
+    /// The regions each field may still be in.
+    region: Vec<Regions>,
+    every: Vec<Regions>,
+    /// Per unary atom, the regions where it is true, false, unknown.
+    masks: Vec<[Regions; 3]>,
     atom: Vec<Option<bool>>,
     memo: Vec<(u32, TSet)>,
     score_memo: Vec<(u32, f64, f64)>,
@@ -69,9 +104,39 @@ struct Abstract {
 
 impl<'m, 'p> Solver<'m, 'p> {
     pub fn new(model: &'m Model<'p>) -> Self {
+        let every: Vec<Regions> = model
+            .regions
+            .iter()
+            .map(|rs| {
+                let mut set = vec![0u64; rs.len().div_ceil(64).max(1)];
+                (0..rs.len()).for_each(|r| set_bit(&mut set, r));
+                set
+            })
+            .collect();
+        let masks = model
+            .atoms
+            .iter()
+            .map(|atom| match &atom.kind {
+                AtomKind::Unary { field, table } => {
+                    let words = every[*field].len();
+                    let mut m = [vec![0u64; words], vec![0u64; words], vec![0u64; words]];
+                    for (r, &t) in table.iter().enumerate() {
+                        for (i, bit) in [T, F, U].into_iter().enumerate() {
+                            if t & bit != 0 {
+                                set_bit(&mut m[i], r);
+                            }
+                        }
+                    }
+                    m
+                }
+                _ => [Vec::new(), Vec::new(), Vec::new()],
+            })
+            .collect();
         Solver {
             model,
-            region: vec![None; model.regions.len()],
+            region: every.clone(),
+            every,
+            masks,
             atom: vec![None; model.atoms.len()],
             memo: vec![(0, 0); model.nodes.len()],
             score_memo: vec![(0, 0.0, 0.0); model.score_when.len()],
@@ -90,7 +155,7 @@ impl<'m, 'p> Solver<'m, 'p> {
     }
 
     fn reset(&mut self) {
-        self.region.iter_mut().for_each(|r| *r = None);
+        self.region.clone_from(&self.every);
         self.atom.iter_mut().for_each(|a| *a = None);
         self.steps = 0;
         self.unsure = false;
@@ -109,7 +174,8 @@ impl<'m, 'p> Solver<'m, 'p> {
     /// everything else is free: a cheap filter before a full search.
     pub fn possible_with(&mut self, node: NodeId, field: FieldId, region: usize) -> TSet {
         self.reset();
-        self.region[field] = Some(region as u16);
+        self.region[field].iter_mut().for_each(|w| *w = 0);
+        set_bit(&mut self.region[field], region);
         self.next_stamp();
         self.eval(node)
     }
@@ -159,10 +225,10 @@ impl<'m, 'p> Solver<'m, 'p> {
             return None;
         };
         match var {
-            Var::Field(f) => {
-                let model = self.model;
-                for &r in &model.order[f] {
-                    self.region[f] = Some(r);
+            Var::ByAtom(f, _) | Var::Halve(f) => {
+                let saved = self.region[f].clone();
+                for part in self.split(var) {
+                    self.region[f] = part;
                     if let Some(lead) = self.search(goals) {
                         return Some(lead);
                     }
@@ -170,7 +236,7 @@ impl<'m, 'p> Solver<'m, 'p> {
                         break;
                     }
                 }
-                self.region[f] = None;
+                self.region[f] = saved;
             }
             Var::Atom(a) => {
                 for b in [true, false] {
@@ -269,10 +335,17 @@ impl<'m, 'p> Solver<'m, 'p> {
         let model = self.model;
         let s = match &model.atoms[a].kind {
             AtomKind::Fixed(t) => *t,
-            AtomKind::Unary { field, table } => match self.region[*field] {
-                Some(r) => table[r as usize],
-                None => table.iter().fold(0, |acc, s| acc | s),
-            },
+            AtomKind::Unary { field, .. } => {
+                let allowed = &self.region[*field];
+                let masks = &self.masks[a];
+                let mut s = 0;
+                for (i, bit) in [T, F, U].into_iter().enumerate() {
+                    if meets(allowed, &masks[i]) {
+                        s |= bit;
+                    }
+                }
+                s
+            }
             AtomKind::Relation {
                 lhs,
                 op,
@@ -322,18 +395,13 @@ impl<'m, 'p> Solver<'m, 'p> {
             }
             Term::Field(f) => {
                 let regions = &self.model.regions[*f];
-                match self.region[*f] {
-                    Some(r) => {
-                        let region = &regions[r as usize];
-                        Abstract {
-                            missing: region.kind == RegionKind::Missing,
-                            present: present_of(region),
-                        }
-                    }
-                    None => {
-                        let missing = regions.iter().any(|r| r.kind == RegionKind::Missing);
-                        let present: Vec<&Region> = regions
-                            .iter()
+                {
+                    {
+                        let allowed: Vec<&Region> =
+                            members(&self.region[*f]).map(|r| &regions[r]).collect();
+                        let missing = allowed.iter().any(|r| r.kind == RegionKind::Missing);
+                        let present: Vec<&Region> = allowed
+                            .into_iter()
                             .filter(|r| r.kind != RegionKind::Missing)
                             .collect();
                         let numeric = matches!(
@@ -408,15 +476,11 @@ impl<'m, 'p> Solver<'m, 'p> {
             RegionKind::Missing => (0.0, 0.0),
             _ => (r.lo, r.hi),
         };
-        match self.region[f] {
-            Some(r) => one(&regions[r as usize]),
-            None => regions
-                .iter()
-                .map(one)
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (a, b)| {
-                    (lo.min(a), hi.max(b))
-                }),
-        }
+        members(&self.region[f])
+            .map(|r| one(&regions[r]))
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (a, b)| {
+                (lo.min(a), hi.max(b))
+            })
     }
 
     // ------------------------------------------------------------ branching
@@ -443,8 +507,8 @@ impl<'m, 'p> Solver<'m, 'p> {
         let inner = match &model.atoms[a].kind {
             AtomKind::Fixed(_) => return None,
             AtomKind::Unary { field, .. } => {
-                if self.region[*field].is_none() {
-                    return Some(Var::Field(*field));
+                if count(&self.region[*field]) > 1 {
+                    return Some(Var::ByAtom(*field, a));
                 }
                 None
             }
@@ -452,7 +516,7 @@ impl<'m, 'p> Solver<'m, 'p> {
                 let mut found = None;
                 for t in [lhs, rhs] {
                     found = match t {
-                        Term::Field(f) if self.region[*f].is_none() => Some(Var::Field(*f)),
+                        Term::Field(f) if count(&self.region[*f]) > 1 => Some(Var::Halve(*f)),
                         Term::Score(s) => self.pick_score(*s),
                         _ => None,
                     };
@@ -471,8 +535,8 @@ impl<'m, 'p> Solver<'m, 'p> {
         let model = self.model;
         for (i, line) in model.policy.scores[s].lines.iter().enumerate() {
             if let Some(f) = line.per {
-                if self.region[f].is_none() {
-                    return Some(Var::Field(f));
+                if count(&self.region[f]) > 1 {
+                    return Some(Var::Halve(f));
                 }
             }
             if let Some(w) = model.score_when[s][i] {
@@ -492,8 +556,8 @@ impl<'m, 'p> Solver<'m, 'p> {
         let model = self.model;
         let policy = model.policy;
         let candidates: Vec<Vec<Option<Value>>> = (0..policy.fields.len())
-            .map(|f| match self.region[f] {
-                Some(r) => self.candidates(f, r as usize),
+            .map(|f| match self.chosen_region(f) {
+                Some(r) => self.candidates(f, r),
                 None => {
                     let field = &policy.fields[f];
                     if field.default.is_some() {
@@ -540,13 +604,71 @@ impl<'m, 'p> Solver<'m, 'p> {
         None
     }
 
+    /// The region a witness takes a field from: `None` when the search left
+    /// the field entirely open (it then keeps its default, or stays missing).
+    fn chosen_region(&self, f: FieldId) -> Option<usize> {
+        let allowed = &self.region[f];
+        if *allowed == self.every[f] && count(allowed) > 1 {
+            return None;
+        }
+        self.model.order[f]
+            .iter()
+            .map(|&r| r as usize)
+            .find(|&r| has(allowed, r))
+    }
+
+    /// The parts a branching variable splits a field's regions into, tried
+    /// in this order.
+    fn split(&self, var: Var) -> Vec<Regions> {
+        let model = self.model;
+        match var {
+            Var::ByAtom(f, a) => {
+                let AtomKind::Unary { table, .. } = &model.atoms[a].kind else {
+                    unreachable!()
+                };
+                let words = self.every[f].len();
+                let mut parts: Vec<(TSet, Regions)> = Vec::new();
+                for &r in &model.order[f] {
+                    let r = r as usize;
+                    if !has(&self.region[f], r) {
+                        continue;
+                    }
+                    let t = table[r];
+                    match parts.iter_mut().find(|(pt, _)| *pt == t) {
+                        Some((_, set)) => set_bit(set, r),
+                        None => {
+                            let mut set = vec![0u64; words];
+                            set_bit(&mut set, r);
+                            parts.push((t, set));
+                        }
+                    }
+                }
+                parts.into_iter().map(|(_, set)| set).collect()
+            }
+            Var::Halve(f) => {
+                let all: Vec<usize> = members(&self.region[f]).collect();
+                let words = self.every[f].len();
+                let (low, high) = all.split_at(all.len() / 2);
+                [low, high]
+                    .into_iter()
+                    .map(|half| {
+                        let mut set = vec![0u64; words];
+                        half.iter().for_each(|&r| set_bit(&mut set, r));
+                        set
+                    })
+                    .collect()
+            }
+            Var::Atom(_) => Vec::new(),
+        }
+    }
+
     /// Concrete values to try for a field in a region.
     fn candidates(&self, f: FieldId, r: usize) -> Vec<Option<Value>> {
         let model = self.model;
         let region = &model.regions[f][r];
         match &region.kind {
             RegionKind::Missing => vec![None],
-            RegionKind::Single => vec![region.rep.clone()],
+            RegionKind::Single | RegionKind::Variant => vec![region.rep.clone()],
             RegionKind::Range { integral } => {
                 let is_date = model.policy.fields[f].ty == FieldType::Date;
                 numbers_in(region.lo, region.hi, *integral)
@@ -614,7 +736,7 @@ fn present_of(region: &Region) -> Option<Present> {
         RegionKind::Missing => None,
         RegionKind::Single => region.rep.clone().map(Present::Single),
         RegionKind::Range { .. } => Some(Present::Range(region.lo, region.hi)),
-        RegionKind::OtherText | RegionKind::AnyList => Some(Present::Opaque),
+        RegionKind::OtherText | RegionKind::AnyList | RegionKind::Variant => Some(Present::Opaque),
     }
 }
 

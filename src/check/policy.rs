@@ -344,6 +344,19 @@ pub fn write_number(out: &mut String, n: f64) {
     out.push_str(s.trim_end_matches('0').trim_end_matches('.'));
 }
 
+/// A count with thousands separators: `9,240`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 const UNIX_EPOCH_FROM_CE: i32 = 719_163;
 
 pub fn date_from_ymd(text: &str) -> Option<i32> {

@@ -18,6 +18,47 @@ pub struct Args {
     /// The date `within N days` is judged against in the analysis (YYYY-MM-DD; default today).
     #[arg(long, value_name = "DATE", value_parser = super::parse_date_arg)]
     as_of: Option<i32>,
+    /// A lead file (CSV or JSON) to measure each rule's pass rate on; default: the
+    /// `[sample] file` of the nearest qualify.toml.
+    #[arg(long, value_name = "FILE")]
+    sample: Option<PathBuf>,
+    /// Warn about rules fewer than this share of sample leads pass (default 1%).
+    #[arg(long, value_name = "RATE", value_parser = crate::config::parse_rate)]
+    min_pass_rate: Option<f64>,
+    /// Warn about fields a rule needs that more than this share of sample leads lack (default 30%).
+    #[arg(long, value_name = "RATE", value_parser = crate::config::parse_rate)]
+    max_missing: Option<f64>,
+    /// Ignore qualify.toml.
+    #[arg(long)]
+    no_config: bool,
+}
+
+/// The sample a policy is measured on: `--sample`, else its qualify.toml.
+fn sample_for(
+    args: &Args,
+    policy: &std::path::Path,
+) -> Result<Option<crate::config::Sample>, String> {
+    let mut sample = match (&args.sample, args.no_config) {
+        (Some(file), _) => Some(crate::config::Sample {
+            file: file.clone(),
+            thresholds: Default::default(),
+            origin: PathBuf::from("--sample"),
+        }),
+        (None, true) => None,
+        (None, false) => match crate::config::find(policy) {
+            Some(toml) => crate::config::read(&toml)?,
+            None => None,
+        },
+    };
+    if let Some(sample) = &mut sample {
+        if let Some(rate) = args.min_pass_rate {
+            sample.thresholds.min_pass_rate = rate;
+        }
+        if let Some(rate) = args.max_missing {
+            sample.thresholds.max_missing = rate;
+        }
+    }
+    Ok(sample)
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
@@ -31,7 +72,30 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         let file = db
             .load(path)
             .ok_or_else(|| format!("{}: cannot read file", path.display()))?;
-        all.extend(db::diagnostics(&db, file).iter().cloned());
+        let diagnostics = db::diagnostics(&db, file);
+        all.extend(diagnostics.iter().cloned());
+        if diagnostics.iter().any(|d| d.is_error()) {
+            continue;
+        }
+        if let Some(sample) = sample_for(&args, path)? {
+            let checked = db::checked(&db, file);
+            let policy = &checked.policy;
+            let texts: Vec<&str> = policy
+                .files
+                .iter()
+                .map(|p| db.load(p).map(|f| f.text(&db).as_str()).unwrap_or(""))
+                .collect();
+            let as_of = *db.settings().as_of(&db);
+            let found = crate::analysis::sample::findings(
+                policy,
+                &texts,
+                &sample.file,
+                &sample.thresholds,
+                as_of,
+            )
+            .map_err(|e| format!("sample ({}): {e}", sample.origin.display()))?;
+            all.extend(found);
+        }
     }
     let count = |s: Severity| all.iter().filter(|d| d.severity == s).count();
     let (errors, warnings, notes) = (

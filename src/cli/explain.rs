@@ -12,7 +12,7 @@ use super::load_policy;
 use crate::check::policy::*;
 use crate::compile::{NodeId, Program};
 use crate::eval::{Machine, Row, Truth, machine::Decision};
-use crate::leads::{self, convert::FieldReader};
+use crate::leads;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExplainFormat {
@@ -113,7 +113,8 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     };
     let mut program = Program::compile(&policy);
     let row = match (&args.lead, &args.leads) {
-        (Some(json), _) => lead_from_json(&policy, &program, json)?,
+        (Some(json), _) => crate::leads::row_from_json(&policy, &program, json)
+            .map_err(|e| format!("--lead: {e}"))?,
         (None, Some(path)) => {
             lead_from_file(&policy, &program, path, args.row, args.id.as_deref())?
         }
@@ -138,35 +139,6 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         ExplainFormat::Human => print!("{}", render(&explanation)),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn lead_from_json(policy: &Policy, program: &Program, json: &str) -> Result<Row, String> {
-    let object: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(json).map_err(|e| format!("--lead: not a JSON object: {e}"))?;
-    let mut row = Row::new(policy.fields.len());
-    let mut unknown: Vec<&String> = object.keys().collect();
-    for (f, field) in policy.fields.iter().enumerate() {
-        let reader = FieldReader::new(policy, program, f);
-        let value = object
-            .get(&field.name)
-            .or_else(|| object.get(&field.column));
-        unknown.retain(|k| **k != field.name && **k != field.column);
-        let result = match value {
-            Some(v) => reader.read_json(v, &mut row, program),
-            // Leaving out a required field is how one asks "what if we
-            // did not know this": read it as missing.
-            None => reader.read_missing(&mut row, program).or(Ok(())),
-        };
-        result.map_err(|e| format!("--lead: `{}`: {e}", field.name))?;
-    }
-    if let Some(key) = unknown.first() {
-        let hint =
-            crate::diagnostic::did_you_mean(key, policy.fields.iter().map(|f| f.name.as_str()))
-                .map(|s| format!(" (did you mean `{s}`?)"))
-                .unwrap_or_default();
-        return Err(format!("--lead: no field or column named `{key}`{hint}"));
-    }
-    Ok(row)
 }
 
 fn lead_from_file(

@@ -655,3 +655,35 @@ pub fn for_each_json_line(
         f(this, text, parsed);
     }
 }
+
+/// One lead given as a JSON object keyed by field name or source column
+/// (`qualify explain --lead`, the analysis's witness leads). A field left
+/// out reads as missing.
+pub fn row_from_json(policy: &Policy, program: &Program, json: &str) -> Result<Row, String> {
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json).map_err(|e| format!("not a JSON object: {e}"))?;
+    let mut row = Row::new(policy.fields.len());
+    let mut unknown: Vec<&String> = object.keys().collect();
+    for (f, field) in policy.fields.iter().enumerate() {
+        let reader = FieldReader::new(policy, program, f);
+        let value = object
+            .get(&field.name)
+            .or_else(|| object.get(&field.column));
+        unknown.retain(|k| **k != field.name && **k != field.column);
+        let result = match value {
+            Some(v) => reader.read_json(v, &mut row, program),
+            // Leaving out a required field is how one asks "what if we
+            // did not know this": read it as missing.
+            None => reader.read_missing(&mut row, program).or(Ok(())),
+        };
+        result.map_err(|e| format!("`{}`: {e}", field.name))?;
+    }
+    if let Some(key) = unknown.first() {
+        let hint =
+            crate::diagnostic::did_you_mean(key, policy.fields.iter().map(|f| f.name.as_str()))
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+        return Err(format!("no field or column named `{key}`{hint}"));
+    }
+    Ok(row)
+}
