@@ -163,7 +163,7 @@ fn main() {
             as_of,
         )
         .unwrap();
-        reported = found.len();
+        reported = found.0.len();
     });
     println!(
         "sample statistics, 200 rules x {leads} leads: {:.0} ms ({reported} findings)",

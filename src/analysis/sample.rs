@@ -82,6 +82,13 @@ pub fn statistics(
     stats
 }
 
+/// What reading the sample gave, besides the findings.
+pub struct Read {
+    pub leads: usize,
+    /// Rows that could not be read, described ("line 12, column …: …").
+    pub rejected: Vec<String>,
+}
+
 /// Read the sample and report its findings for the policy file.
 pub fn findings(
     policy: &Policy,
@@ -89,12 +96,16 @@ pub fn findings(
     sample: &Path,
     thresholds: &Thresholds,
     as_of: i32,
-) -> Result<Vec<Diagnostic>, String> {
+) -> Result<(Vec<Diagnostic>, Read), String> {
     let program = Program::compile(policy);
     let loaded = crate::leads::load(sample, policy, &program, None)?;
     let mut stats = statistics(policy, &program, &loaded.rows, as_of);
     stats.rejected = loaded.rejects.len();
-    Ok(report(
+    let read = Read {
+        leads: loaded.rows.len(),
+        rejected: loaded.rejects.iter().map(|r| r.describe("line")).collect(),
+    };
+    let found = report(
         policy,
         sources,
         &program,
@@ -103,7 +114,8 @@ pub fn findings(
         thresholds,
         as_of,
         sample,
-    ))
+    );
+    Ok((found, read))
 }
 
 fn percent(part: usize, whole: usize) -> String {

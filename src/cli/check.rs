@@ -94,6 +94,18 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 as_of,
             )
             .map_err(|e| format!("sample ({}): {e}", sample.origin.display()))?;
+            let (found, read) = found;
+            // Rows the sample could not read are not counted; say so, so
+            // pass rates are not taken for the whole file.
+            if !read.rejected.is_empty() && args.format == Format::Human {
+                eprintln!(
+                    "sample {}: {} leads read, {} rows rejected and not counted (first: {})",
+                    sample.file.display(),
+                    crate::check::thousands(read.leads as u64),
+                    crate::check::thousands(read.rejected.len() as u64),
+                    read.rejected[0]
+                );
+            }
             all.extend(found);
         }
     }

@@ -543,10 +543,16 @@ fn render(e: &Explanation) -> String {
             }
             render_clause(&mut out, &d.condition, 1);
         }
-        _ => {
+        _ if e.stage.is_some() => {
             let _ = writeln!(
                 out,
                 "Stage: {stage} — no rule matched, so `otherwise` applies"
+            );
+        }
+        _ => {
+            let _ = writeln!(
+                out,
+                "Stage: none — no rule matched, and the policy has no `otherwise`"
             );
         }
     }
