@@ -3,9 +3,10 @@
 //! statistics of a 200-rule policy over 100,000 generated leads (target: a
 //! few seconds).
 
+mod common;
+use common::time;
 use std::fmt::Write;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use qualify::check::date_from_ymd;
 use qualify::db::{self, Database};
@@ -112,16 +113,6 @@ pub fn generate_policy(rules: usize, seed: u64) -> String {
         );
     }
     text
-}
-
-fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
-    let mut best = Duration::MAX;
-    for _ in 0..runs {
-        let start = Instant::now();
-        std::hint::black_box(f());
-        best = best.min(start.elapsed());
-    }
-    best
 }
 
 fn main() {

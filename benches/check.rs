@@ -2,9 +2,10 @@
 //! rules (target: well under a second in release), and re-check after a
 //! one-character edit through the salsa database.
 
+mod common;
+use common::time;
 use std::fmt::Write;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use qualify::db::{self, Database};
 
@@ -30,16 +31,6 @@ pub fn generate_policy(rules: usize) -> String {
         );
     }
     text
-}
-
-fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
-    let mut best = Duration::MAX;
-    for _ in 0..runs {
-        let start = Instant::now();
-        std::hint::black_box(f());
-        best = best.min(start.elapsed());
-    }
-    best
 }
 
 fn main() {

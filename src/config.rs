@@ -40,16 +40,9 @@ enum Rate {
 
 impl Rate {
     fn share(&self) -> Result<f64, String> {
-        let share = match self {
-            Rate::Share(x) => *x,
-            Rate::Percent(text) => parse_rate(text)?,
-        };
-        if (0.0..=1.0).contains(&share) {
-            Ok(share)
-        } else {
-            Err(format!(
-                "{share} is not a share between 0 and 1 (0% and 100%)"
-            ))
+        match self {
+            Rate::Share(x) => parse_rate(&x.to_string()),
+            Rate::Percent(text) => parse_rate(text),
         }
     }
 }

@@ -156,6 +156,27 @@ impl<'m, 'p> Analysis<'m, 'p> {
         self.push(Subject::Undecided, None, diagnostic);
     }
 
+    /// A smallest part of `items` for which `goals` still has no lead:
+    /// drop each item in turn and keep it out if there is still none.
+    fn smallest<X: Copy>(
+        &mut self,
+        mut items: Vec<X>,
+        goals: impl Fn(&Self, &[X]) -> Vec<Goal<'p>>,
+    ) -> Vec<X> {
+        let mut i = 0;
+        while items.len() > 1 && i < items.len() {
+            let mut trial = items.clone();
+            trial.remove(i);
+            let question = goals(self, &trial);
+            if matches!(self.solver.solve(&question), Answer::Unsat) {
+                items = trial;
+            } else {
+                i += 1;
+            }
+        }
+        items
+    }
+
     fn all_true(&self, exprs: &[&'p Expr]) -> Vec<Goal<'p>> {
         exprs.iter().map(|e| self.solver.goal(e, T)).collect()
     }
@@ -246,18 +267,7 @@ impl<'m, 'p> Analysis<'m, 'p> {
         }
         // A smallest set of clauses that still clash: drop each clause in
         // turn and keep it out if the rest still clash.
-        let mut core: Vec<&'p Expr> = conjuncts(expr);
-        let mut i = 0;
-        while core.len() > 1 && i < core.len() {
-            let mut trial = core.clone();
-            trial.remove(i);
-            let goals = self.all_true(&trial);
-            if matches!(self.solver.solve(&goals), Answer::Unsat) {
-                core = trial;
-            } else {
-                i += 1;
-            }
-        }
+        let core = self.smallest(conjuncts(expr), |this, trial| this.all_true(trial));
         let quoted: Vec<String> = core
             .iter()
             .map(|e| format!("`{}`", self.quote(e)))
@@ -414,19 +424,11 @@ impl<'m, 'p> Analysis<'m, 'p> {
                 }
                 kept = rest.clone();
                 // The fewest other clauses that already imply it.
-                let mut core = rest;
-                let mut i = 0;
-                while core.len() > 1 && i < core.len() {
-                    let mut trial = core.clone();
-                    trial.remove(i);
-                    let mut goals = self.all_true(&trial);
-                    goals.push(self.solver.goal(clause, NOT_TRUE));
-                    if matches!(self.solver.solve(&goals), Answer::Unsat) {
-                        core = trial;
-                    } else {
-                        i += 1;
-                    }
-                }
+                let core = self.smallest(rest, |this, trial| {
+                    let mut goals = this.all_true(trial);
+                    goals.push(this.solver.goal(clause, NOT_TRUE));
+                    goals
+                });
                 let implied_by: Vec<String> = core
                     .iter()
                     .map(|e| format!("`{}`", self.quote(e)))
@@ -529,7 +531,7 @@ impl<'m, 'p> Analysis<'m, 'p> {
                 continue;
             }
             let base = vec![self.solver.goal(&rule.expr, T)];
-            let mut core = match self.avoiding(&base, &before) {
+            let core = match self.avoiding(&base, &before) {
                 (Answer::Unsat, core) => core,
                 (Answer::Undecided, _) => {
                     let q = format!("whether rule {} ever decides a lead", self.rule_name(r));
@@ -539,22 +541,15 @@ impl<'m, 'p> Analysis<'m, 'p> {
                 (Answer::Sat(_), _) => continue,
             };
             // The fewest of those rules that still take every lead of `r`.
-            let mut i = 0;
-            while core.len() > 1 && i < core.len() {
-                let mut trial = core.clone();
-                trial.remove(i);
+            let core = self.smallest(core, |this, trial| {
                 let mut goals = base.clone();
                 goals.extend(
                     trial
                         .iter()
-                        .map(|&h| self.solver.goal(&policy.rules[h].expr, NOT_TRUE)),
+                        .map(|&h| this.solver.goal(&policy.rules[h].expr, NOT_TRUE)),
                 );
-                if matches!(self.solver.solve(&goals), Answer::Unsat) {
-                    core = trial;
-                } else {
-                    i += 1;
-                }
-            }
+                goals
+            });
             let names: Vec<String> = core
                 .iter()
                 .map(|&h| format!("{} ({})", self.rule_name(h), self.stage_name(h)))

@@ -99,10 +99,11 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             // pass rates are not taken for the whole file.
             if !read.rejected.is_empty() && args.format == Format::Human {
                 eprintln!(
-                    "sample {}: {} leads read, {} rows rejected and not counted (first: {})",
+                    "sample {}: {} leads read, {} row{} rejected and not counted (first: {})",
                     sample.file.display(),
                     crate::check::thousands(read.leads as u64),
                     crate::check::thousands(read.rejected.len() as u64),
+                    plural(read.rejected.len()),
                     read.rejected[0]
                 );
             }

@@ -59,14 +59,7 @@ pub fn truths_of(
 
 /// Evaluate one condition of the policy for a lead (used by explanations).
 pub fn truth_of(policy: &Policy, lead: &[Option<Value>], as_of: i32, expr: &Expr) -> Truth {
-    let mut ctx = Ctx {
-        policy,
-        lead,
-        as_of,
-        scores: vec![None; policy.scores.len()],
-        criteria: vec![None; policy.criteria.len()],
-    };
-    ctx.expr(expr)
+    truths_of(policy, lead, as_of, &[expr])[0]
 }
 
 impl Ctx<'_> {
