@@ -154,7 +154,7 @@ fn main() {
             as_of,
         )
         .unwrap();
-        reported = found.0.len();
+        reported = found.diagnostics.len();
     });
     println!(
         "sample statistics, 200 rules x {leads} leads: {:.0} ms ({reported} findings)",

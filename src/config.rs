@@ -74,6 +74,54 @@ pub struct Sample {
     pub origin: PathBuf,
 }
 
+/// Which sample the strictness findings use: the command line's options or
+/// the editor's settings, over the project's `qualify.toml`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SampleChoice {
+    /// A sample given directly (`--sample`, the editor setting).
+    pub file: Option<PathBuf>,
+    /// Look for `qualify.toml` when no file is given.
+    pub use_config: bool,
+    pub min_pass_rate: Option<f64>,
+    pub max_missing: Option<f64>,
+}
+
+impl Default for SampleChoice {
+    fn default() -> Self {
+        SampleChoice {
+            file: None,
+            use_config: true,
+            min_pass_rate: None,
+            max_missing: None,
+        }
+    }
+}
+
+/// The sample a policy is measured on: the one chosen, else its qualify.toml.
+pub fn sample_for(choice: &SampleChoice, policy: &Path) -> Result<Option<Sample>, String> {
+    let mut sample = match (&choice.file, choice.use_config) {
+        (Some(file), _) => Some(Sample {
+            file: file.clone(),
+            thresholds: Default::default(),
+            origin: PathBuf::from("--sample"),
+        }),
+        (None, false) => None,
+        (None, true) => match find(policy) {
+            Some(toml) => read(&toml)?,
+            None => None,
+        },
+    };
+    if let Some(sample) = &mut sample {
+        if let Some(rate) = choice.min_pass_rate {
+            sample.thresholds.min_pass_rate = rate;
+        }
+        if let Some(rate) = choice.max_missing {
+            sample.thresholds.max_missing = rate;
+        }
+    }
+    Ok(sample)
+}
+
 /// The nearest `qualify.toml` at or above the policy's folder.
 pub fn find(policy: &Path) -> Option<PathBuf> {
     let absolute = std::fs::canonicalize(policy).ok()?;

@@ -5,7 +5,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use crate::check::names::NameIndex;
 use crate::check::{self, Checked, Unit};
+use crate::config::{Sample, SampleChoice};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::syntax::{self, ItemKind, Parsed};
 
@@ -22,6 +24,12 @@ pub struct SourceFile {
 pub struct Settings {
     /// The date `within N days` is judged against (days since 1970-01-01).
     pub as_of: i32,
+    /// Which sample lead file measures pass rates.
+    #[returns(ref)]
+    pub sample: SampleChoice,
+    /// Bumped when a file read outside the database changes on disk (a
+    /// sample lead file, a qualify.toml), so queries that read it run again.
+    pub disk_generation: u64,
 }
 
 #[salsa::db]
@@ -60,7 +68,9 @@ impl Db for Database {
             .settings
             .lock()
             .unwrap()
-            .get_or_insert_with(|| Settings::new(self, crate::check::today()))
+            .get_or_insert_with(|| {
+                Settings::new(self, crate::check::today(), SampleChoice::default(), 0)
+            })
     }
 }
 
@@ -94,13 +104,35 @@ impl Database {
         }
     }
 
+    pub fn set_sample_choice(&mut self, choice: SampleChoice) {
+        use salsa::Setter;
+        let settings = self.settings();
+        if settings.sample(self) != &choice {
+            settings.set_sample(self).to(choice);
+        }
+    }
+
+    /// Something read from disk outside the database (a sample, a
+    /// qualify.toml) changed: read it again.
+    pub fn disk_changed(&mut self) {
+        use salsa::Setter;
+        let settings = self.settings();
+        let next = settings.disk_generation(self) + 1;
+        settings.set_disk_generation(self).to(next);
+    }
+
+    /// Every file the database holds.
+    pub fn files(&self) -> Vec<SourceFile> {
+        self.files.lock().unwrap().values().copied().collect()
+    }
+
     pub fn file(&self, path: &Path) -> Option<SourceFile> {
         self.files.lock().unwrap().get(&file_key(path)).copied()
     }
 }
 
 /// Files are identified by their canonical path when they exist.
-fn file_key(path: &Path) -> PathBuf {
+pub fn file_key(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| normalize(path))
 }
 
@@ -272,5 +304,78 @@ pub fn analysis(db: &dyn Db, file: SourceFile) -> Vec<crate::analysis::Finding> 
         .iter()
         .map(|p| db.load(p).map(|f| f.text(db).as_str()).unwrap_or(""))
         .collect();
-    crate::analysis::analyze(policy, &texts, *db.settings().as_of(db))
+    crate::analysis::analyze_interruptible(policy, &texts, *db.settings().as_of(db), &|| {
+        db.unwind_if_revision_cancelled()
+    })
+}
+
+/// Where each name of a policy is written and what it names, across the
+/// policy file and its imports.
+#[salsa::tracked(returns(ref))]
+pub fn names(db: &dyn Db, file: SourceFile) -> NameIndex {
+    let checked = checked(db, file);
+    let parsed: Vec<(u32, &Parsed)> = checked
+        .policy
+        .files
+        .iter()
+        .enumerate()
+        .filter_map(|(i, path)| Some((i as u32, parse(db, db.load(path)?))))
+        .collect();
+    let modules: Vec<(u32, &syntax::Module)> = parsed.iter().map(|(i, p)| (*i, &p.file)).collect();
+    check::names::index(&checked.policy, &modules)
+}
+
+/// The sample settings in force for a policy file.
+#[salsa::tracked(returns(ref))]
+pub fn sample_config(db: &dyn Db, file: SourceFile) -> Result<Option<Sample>, String> {
+    let settings = db.settings();
+    settings.disk_generation(db);
+    crate::config::sample_for(settings.sample(db), file.path(db))
+}
+
+/// The policy measured on its sample: `None` when no sample is configured or
+/// the policy has errors.
+#[salsa::tracked(returns(ref))]
+pub fn sample_report(
+    db: &dyn Db,
+    file: SourceFile,
+) -> Option<Result<(Sample, crate::analysis::sample::Report), String>> {
+    let sample = match sample_config(db, file) {
+        Ok(Some(sample)) => sample.clone(),
+        Ok(None) => return None,
+        Err(e) => return Some(Err(e.clone())),
+    };
+    let checked = checked(db, file);
+    if checked.has_errors() {
+        return None;
+    }
+    let settings = db.settings();
+    settings.disk_generation(db);
+    let policy = &checked.policy;
+    let texts: Vec<&str> = policy
+        .files
+        .iter()
+        .map(|p| db.load(p).map(|f| f.text(db).as_str()).unwrap_or(""))
+        .collect();
+    let report = crate::analysis::sample::findings_interruptible(
+        policy,
+        &texts,
+        &sample.file,
+        &sample.thresholds,
+        *settings.as_of(db),
+        &|| db.unwind_if_revision_cancelled(),
+    )
+    .map_err(|e| format!("{} ({}): {e}", sample.file.display(), sample.origin.display()));
+    Some(report.map(|report| (sample, report)))
+}
+
+/// Each score's lowest and highest possible total (empty while the policy
+/// has errors).
+#[salsa::tracked(returns(ref))]
+pub fn score_ranges(db: &dyn Db, file: SourceFile) -> Vec<(f64, f64)> {
+    let checked = checked(db, file);
+    if checked.has_errors() {
+        return Vec::new();
+    }
+    crate::analysis::score_ranges(&checked.policy, *db.settings().as_of(db))
 }

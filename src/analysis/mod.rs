@@ -60,11 +60,22 @@ pub struct Finding {
 /// each of `policy.files`, for quoting clauses; `as_of` is the date `within`
 /// is judged against.
 pub fn analyze(policy: &Policy, sources: &[&str], as_of: i32) -> Vec<Finding> {
+    analyze_interruptible(policy, sources, as_of, &|| {})
+}
+
+/// `analyze`, calling `interrupt` now and then; it may unwind to abandon
+/// the work (the language server does when the text changes).
+pub fn analyze_interruptible(
+    policy: &Policy,
+    sources: &[&str],
+    as_of: i32,
+    interrupt: &dyn Fn(),
+) -> Vec<Finding> {
     let model = Model::new(policy, as_of);
     let mut analysis = Analysis {
         policy,
         sources,
-        solver: Solver::new(&model),
+        solver: Solver::interruptible(&model, interrupt),
         findings: Vec::new(),
         never_rule: vec![false; policy.rules.len()],
         never_criterion: vec![false; policy.criteria.len()],
@@ -952,4 +963,13 @@ pub fn witness_json(policy: &Policy, lead: &Lead) -> String {
         object.insert(field.name.clone(), json);
     }
     serde_json::Value::Object(object).to_string()
+}
+
+/// The lowest and highest total each score can reach over all leads.
+pub fn score_ranges(policy: &Policy, as_of: i32) -> Vec<(f64, f64)> {
+    let model = Model::new(policy, as_of);
+    let mut solver = Solver::new(&model);
+    (0..policy.scores.len())
+        .map(|s| solver.score_bounds(s))
+        .collect()
 }

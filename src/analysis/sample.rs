@@ -32,6 +32,7 @@ impl Default for Thresholds {
 }
 
 /// What one pass over the sample counted.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SampleStats {
     pub leads: usize,
     pub rejected: usize,
@@ -48,6 +49,7 @@ pub fn statistics(
     program: &Program,
     rows: &[crate::eval::Row],
     as_of: i32,
+    interrupt: &dyn Fn(),
 ) -> SampleStats {
     let mut machine = Machine::new(program, as_of);
     let mut stats = SampleStats {
@@ -58,7 +60,10 @@ pub fn statistics(
         stage_reached: vec![0; policy.stages.len()],
         missing: vec![0; policy.fields.len()],
     };
-    for row in rows {
+    for (i, row) in rows.iter().enumerate() {
+        if i % 4096 == 0 {
+            interrupt();
+        }
         let decision = machine.run(program, row);
         if let Some(stage) = decision.stage {
             stats.stage_reached[stage] += 1;
@@ -83,10 +88,19 @@ pub fn statistics(
 }
 
 /// What reading the sample gave, besides the findings.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Read {
     pub leads: usize,
     /// Rows that could not be read, described ("line 12, column …: …").
     pub rejected: Vec<String>,
+}
+
+/// Everything a sample told about a policy.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Report {
+    pub diagnostics: Vec<Diagnostic>,
+    pub read: Read,
+    pub stats: SampleStats,
 }
 
 /// Read the sample and report its findings for the policy file.
@@ -96,16 +110,30 @@ pub fn findings(
     sample: &Path,
     thresholds: &Thresholds,
     as_of: i32,
-) -> Result<(Vec<Diagnostic>, Read), String> {
+) -> Result<Report, String> {
+    findings_interruptible(policy, sources, sample, thresholds, as_of, &|| {})
+}
+
+/// `findings`, calling `interrupt` now and then; it may unwind to abandon
+/// the work.
+pub fn findings_interruptible(
+    policy: &Policy,
+    sources: &[&str],
+    sample: &Path,
+    thresholds: &Thresholds,
+    as_of: i32,
+    interrupt: &dyn Fn(),
+) -> Result<Report, String> {
     let program = Program::compile(policy);
     let loaded = crate::leads::load(sample, policy, &program, None)?;
-    let mut stats = statistics(policy, &program, &loaded.rows, as_of);
+    interrupt();
+    let mut stats = statistics(policy, &program, &loaded.rows, as_of, interrupt);
     stats.rejected = loaded.rejects.len();
     let read = Read {
         leads: loaded.rows.len(),
         rejected: loaded.rejects.iter().map(|r| r.describe("line")).collect(),
     };
-    let found = report(
+    let diagnostics = report(
         policy,
         sources,
         &program,
@@ -115,7 +143,11 @@ pub fn findings(
         as_of,
         sample,
     );
-    Ok((found, read))
+    Ok(Report {
+        diagnostics,
+        read,
+        stats,
+    })
 }
 
 fn percent(part: usize, whole: usize) -> String {

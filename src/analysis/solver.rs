@@ -87,6 +87,9 @@ pub struct Solver<'m, 'p> {
     stamp: u32,
     steps: usize,
     unsure: bool,
+    /// Called now and then; the language server makes it unwind when the
+    /// text changes, so a stale analysis never holds up typing.
+    interrupt: &'m dyn Fn(),
 }
 
 enum Present {
@@ -104,6 +107,10 @@ struct Abstract {
 
 impl<'m, 'p> Solver<'m, 'p> {
     pub fn new(model: &'m Model<'p>) -> Self {
+        Self::interruptible(model, &|| {})
+    }
+
+    pub fn interruptible(model: &'m Model<'p>, interrupt: &'m dyn Fn()) -> Self {
         let every: Vec<Regions> = model
             .regions
             .iter()
@@ -143,6 +150,7 @@ impl<'m, 'p> Solver<'m, 'p> {
             stamp: 0,
             steps: 0,
             unsure: false,
+            interrupt,
         }
     }
 
@@ -198,6 +206,9 @@ impl<'m, 'p> Solver<'m, 'p> {
 
     fn search(&mut self, goals: &[Goal<'p>]) -> Option<Lead> {
         self.steps += 1;
+        if self.steps % 256 == 1 {
+            (self.interrupt)();
+        }
         if self.steps > STEP_BUDGET {
             self.unsure = true;
             return None;

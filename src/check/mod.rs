@@ -3,6 +3,7 @@
 //! database (`crate::db`) decides which files make up a policy and caches
 //! the result.
 
+pub mod names;
 pub mod policy;
 mod resolve;
 

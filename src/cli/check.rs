@@ -33,40 +33,18 @@ pub struct Args {
     no_config: bool,
 }
 
-/// The sample a policy is measured on: `--sample`, else its qualify.toml.
-fn sample_for(
-    args: &Args,
-    policy: &std::path::Path,
-) -> Result<Option<crate::config::Sample>, String> {
-    let mut sample = match (&args.sample, args.no_config) {
-        (Some(file), _) => Some(crate::config::Sample {
-            file: file.clone(),
-            thresholds: Default::default(),
-            origin: PathBuf::from("--sample"),
-        }),
-        (None, true) => None,
-        (None, false) => match crate::config::find(policy) {
-            Some(toml) => crate::config::read(&toml)?,
-            None => None,
-        },
-    };
-    if let Some(sample) = &mut sample {
-        if let Some(rate) = args.min_pass_rate {
-            sample.thresholds.min_pass_rate = rate;
-        }
-        if let Some(rate) = args.max_missing {
-            sample.thresholds.max_missing = rate;
-        }
-    }
-    Ok(sample)
-}
-
 pub fn run(args: Args) -> Result<ExitCode, String> {
     let files = collect_policy_files(&args.paths)?;
     let mut db = Database::default();
     if let Some(day) = args.as_of {
         db.set_as_of(day);
     }
+    db.set_sample_choice(crate::config::SampleChoice {
+        file: args.sample.clone(),
+        use_config: !args.no_config,
+        min_pass_rate: args.min_pass_rate,
+        max_missing: args.max_missing,
+    });
     let mut all = Vec::new();
     for path in &files {
         let file = db
@@ -77,24 +55,9 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         if diagnostics.iter().any(|d| d.is_error()) {
             continue;
         }
-        if let Some(sample) = sample_for(&args, path)? {
-            let checked = db::checked(&db, file);
-            let policy = &checked.policy;
-            let texts: Vec<&str> = policy
-                .files
-                .iter()
-                .map(|p| db.load(p).map(|f| f.text(&db).as_str()).unwrap_or(""))
-                .collect();
-            let as_of = *db.settings().as_of(&db);
-            let found = crate::analysis::sample::findings(
-                policy,
-                &texts,
-                &sample.file,
-                &sample.thresholds,
-                as_of,
-            )
-            .map_err(|e| format!("sample ({}): {e}", sample.origin.display()))?;
-            let (found, read) = found;
+        if let Some(report) = db::sample_report(&db, file) {
+            let (sample, report) = report.as_ref().map_err(|e| format!("sample: {e}"))?;
+            let read = &report.read;
             // Rows the sample could not read are not counted; say so, so
             // pass rates are not taken for the whole file.
             if !read.rejected.is_empty() && args.format == Format::Human {
@@ -107,7 +70,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                     read.rejected[0]
                 );
             }
-            all.extend(found);
+            all.extend(report.diagnostics.iter().cloned());
         }
     }
     let count = |s: Severity| all.iter().filter(|d| d.severity == s).count();

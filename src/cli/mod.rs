@@ -63,6 +63,11 @@ enum Command {
         after_help = "Examples:\n  qualify explain policy.qual leads.csv --id L-1003\n  qualify explain policy.qual leads.csv --row 12 --as-of 2026-06-01\n  qualify explain policy.qual --lead '{\"budget\": 40000, \"demo requested\": true}'\n  qualify explain policy.qual leads.csv --id L-1003 --format json"
     )]
     Explain(explain::Args),
+    /// Start the language server (LSP over stdin/stdout) for editors.
+    #[command(
+        after_help = "Editors start this themselves; see editors/ for VS Code, Neovim and Helix.\nSettings (initializationOptions or settings.qualify): sample, minPassRate, maxMissing, noConfig, asOf."
+    )]
+    Lsp,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -97,6 +102,7 @@ pub fn main() -> ExitCode {
         Command::Init(args) => init::run(args),
         Command::Run(args) => run::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Lsp => crate::lsp::serve_stdio().map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

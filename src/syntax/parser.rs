@@ -1087,3 +1087,108 @@ mod tests {
         assert!(file.comments[1].trailing);
     }
 }
+
+/// Whether `text` can be written as a name: words on one line, single
+/// spaces, no reserved word. Rename refuses anything else.
+pub fn is_valid_name(text: &str) -> bool {
+    match QualParser::parse(Rule::name, text) {
+        Ok(mut pairs) => pairs.next().is_some_and(|p| p.as_str() == text) && !text.contains("  "),
+        Err(_) => false,
+    }
+}
+
+/// A lexical class, for highlighting; names are classified by the checker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Lexeme {
+    Keyword,
+    Type,
+    String,
+    Number,
+    Operator,
+    EnumValue,
+    Comment,
+}
+
+/// The keywords, literals and operators of `text`, in order, never
+/// overlapping. Lines that do not parse contribute nothing but comments.
+pub fn lexemes(text: &str) -> Vec<(Span, Lexeme)> {
+    let mut out: Vec<(Span, Lexeme)> = scan_comments(text)
+        .into_iter()
+        .map(|c| (c.span, Lexeme::Comment))
+        .collect();
+    if too_deep(text).is_some() {
+        return out;
+    }
+    let Ok(pairs) = QualParser::parse(Rule::file, text) else {
+        return out;
+    };
+    for pair in pairs.flatten() {
+        let class = match pair.as_rule() {
+            Rule::kw_import
+            | Rule::kw_field
+            | Rule::kw_stages
+            | Rule::kw_otherwise
+            | Rule::kw_criterion
+            | Rule::kw_require
+            | Rule::kw_score
+            | Rule::kw_rule
+            | Rule::kw_test
+            | Rule::kw_lead
+            | Rule::kw_expect
+            | Rule::kw_enum
+            | Rule::kw_list
+            | Rule::kw_optional
+            | Rule::kw_from
+            | Rule::kw_missing
+            | Rule::kw_key
+            | Rule::kw_separator
+            | Rule::kw_default
+            | Rule::kw_and
+            | Rule::kw_or
+            | Rule::kw_not
+            | Rule::kw_known
+            | Rule::kw_unknown
+            | Rule::kw_in
+            | Rule::kw_between
+            | Rule::kw_contains
+            | Rule::kw_starts
+            | Rule::kw_ends
+            | Rule::kw_with
+            | Rule::kw_within
+            | Rule::kw_days
+            | Rule::kw_ignoring
+            | Rule::kw_case
+            | Rule::kw_at
+            | Rule::kw_least
+            | Rule::kw_of
+            | Rule::kw_as
+            | Rule::kw_when
+            | Rule::kw_per
+            | Rule::kw_cap
+            | Rule::kw_because
+            | Rule::kw_overrides
+            | Rule::kw_true
+            | Rule::kw_false
+            | Rule::kw_no
+            | Rule::kw_stage => Lexeme::Keyword,
+            Rule::scalar_type => Lexeme::Type,
+            Rule::string => Lexeme::String,
+            Rule::number | Rule::money | Rule::integer | Rule::points | Rule::date => {
+                Lexeme::Number
+            }
+            Rule::cmp_op | Rule::arrow => Lexeme::Operator,
+            Rule::enum_variant | Rule::bare_word => Lexeme::EnumValue,
+            _ => continue,
+        };
+        let span = pair.as_span();
+        out.push((Span::new(span.start(), span.end()), class));
+    }
+    out.sort_by_key(|(span, _)| (span.start, std::cmp::Reverse(span.end)));
+    let mut kept: Vec<(Span, Lexeme)> = Vec::with_capacity(out.len());
+    for (span, class) in out {
+        if kept.last().is_none_or(|(last, _)| span.start >= last.end) {
+            kept.push((span, class));
+        }
+    }
+    kept
+}

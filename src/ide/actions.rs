@@ -1,0 +1,167 @@
+//! Quick fixes: apply a did-you-mean, mark a reviewed conflict as intended,
+//! and turn the example lead of an analysis finding into a test.
+
+use std::fmt::Write;
+
+use super::FileEdit;
+use crate::analysis::Subject;
+use crate::check::{FieldType, Policy, Value, date_to_string, format_number};
+use crate::db::{self, Db, SourceFile};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::eval::Lead;
+use crate::syntax::{self, Span};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Action {
+    pub title: String,
+    pub edits: Vec<FileEdit>,
+    /// The diagnostic it fixes.
+    pub diagnostic: Option<Diagnostic>,
+    /// The one fix an editor may apply without asking.
+    pub preferred: bool,
+}
+
+/// Fixes for the diagnostics of `file` that touch `range`; `extra` holds
+/// diagnostics computed outside the database (the sample's).
+pub fn actions(db: &dyn Db, file: SourceFile, range: Span, extra: &[Diagnostic]) -> Vec<Action> {
+    let path = file.path(db).clone();
+    let touches = |d: &Diagnostic| d.span.start <= range.end && range.start <= d.span.end;
+    let mut out = Vec::new();
+    let diagnostics = db::diagnostics(db, file);
+    for d in diagnostics.iter().chain(extra).filter(|d| touches(d)) {
+        let Some(fix) = &d.fix else { continue };
+        let title = if d.code == Code::ConflictingRules {
+            format!("Mark the overlap as intended: add `{}`", fix.replacement.trim_start_matches([',', ' ']))
+        } else {
+            format!("Change to `{}`", fix.replacement)
+        };
+        out.push(Action {
+            title,
+            edits: vec![FileEdit {
+                path: path.clone(),
+                span: fix.span,
+                text: fix.replacement.clone(),
+            }],
+            diagnostic: Some(d.clone()),
+            preferred: d.code != Code::ConflictingRules,
+        });
+    }
+    let checked = db::checked(db, file);
+    if checked.has_errors() {
+        return out;
+    }
+    let policy = &checked.policy;
+    let text = file.text(db);
+    for finding in db::analysis(db, file).iter().filter(|f| touches(&f.diagnostic)) {
+        if let Subject::Conflict { winner, loser } = finding.subject {
+            let w = &policy.rules[winner];
+            let stage = &policy.stages[policy.rules[loser].stage].name;
+            if w.loc.file == 0 {
+                let joiner = if w.overrides.is_empty() && w.overrides_stages.is_empty() {
+                    " overrides "
+                } else {
+                    ", "
+                };
+                out.push(Action {
+                    title: format!("Mark every overlap with {stage} rules as intended: add `overrides {stage}`"),
+                    edits: vec![FileEdit {
+                        path: path.clone(),
+                        span: Span::new(w.loc.span.end as usize, w.loc.span.end as usize),
+                        text: format!("{joiner}{stage}"),
+                    }],
+                    diagnostic: Some(finding.diagnostic.clone()),
+                    preferred: false,
+                });
+            }
+        }
+        if let Some(lead) = &finding.witness {
+            let as_of = *db.settings().as_of(db);
+            let test = test_for(policy, lead, as_of, &finding.diagnostic);
+            let end = text.len();
+            let sep = if text.ends_with("\n\n") {
+                ""
+            } else if text.ends_with('\n') {
+                "\n"
+            } else {
+                "\n\n"
+            };
+            out.push(Action {
+                title: "Turn the example lead into a test".into(),
+                edits: vec![FileEdit {
+                    path: path.clone(),
+                    span: Span::new(end, end),
+                    text: format!("{sep}{test}"),
+                }],
+                diagnostic: Some(finding.diagnostic.clone()),
+                preferred: false,
+            });
+        }
+    }
+    out
+}
+
+/// A `test` block pinning what the policy does with `lead` today.
+pub fn test_for(policy: &Policy, lead: &Lead, as_of: i32, about: &Diagnostic) -> String {
+    let outcome = crate::eval::reference::evaluate(policy, lead, as_of);
+    let mut summary: String = about.message.chars().take(70).collect();
+    if summary.len() < about.message.len() {
+        summary.push('…');
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "test {} {{",
+        syntax::escape(&format!("{}: {summary}", about.code.as_str()))
+    );
+    let _ = writeln!(out, "  as of {}", date_to_string(as_of));
+    let values: Vec<String> = policy
+        .fields
+        .iter()
+        .enumerate()
+        .filter_map(|(f, field)| {
+            let value = lead.get(f)?.as_ref()?;
+            if field.default.as_ref() == Some(value) {
+                return None;
+            }
+            Some(format!("{}: {}", field.name, lead_literal(&field.ty, value)))
+        })
+        .collect();
+    let _ = writeln!(out, "  lead {{ {} }}", values.join(", "));
+    match outcome.stage {
+        Some(s) => {
+            let _ = writeln!(out, "  expect {}", policy.stages[s].name);
+        }
+        None => out.push_str("  expect no stage\n"),
+    }
+    if let Some(label) = outcome.rule.and_then(|r| policy.rules[r].label.as_ref()) {
+        let _ = writeln!(out, "  expect rule {label}");
+    }
+    out.push_str("}\n");
+    out
+}
+
+fn lead_literal(ty: &FieldType, value: &Value) -> String {
+    match value {
+        Value::Bool(b) => b.to_string(),
+        Value::Num(n) if *ty == FieldType::Money => {
+            if *n < 0.0 {
+                format!("-${}", format_number(-n))
+            } else {
+                format!("${}", format_number(*n))
+            }
+        }
+        Value::Num(n) => format_number(*n),
+        Value::Str(s) => syntax::escape(s),
+        Value::Enum(i) => match ty {
+            FieldType::Enum(values) => values
+                .get(*i as usize)
+                .map_or_else(String::new, |v| syntax::format::enum_value(v)),
+            _ => String::new(),
+        },
+        Value::Date(d) => date_to_string(*d),
+        Value::List(items) => {
+            let items: Vec<String> = items.iter().map(|s| syntax::escape(s)).collect();
+            format!("[{}]", items.join(", "))
+        }
+    }
+}

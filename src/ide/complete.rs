@@ -1,0 +1,620 @@
+//! Completion that reads the text before the cursor: fields, criteria and
+//! scores where a condition goes; the operators that fit a field's type
+//! after its name; enum values after `in {` or `==`; stages after `=>`;
+//! keywords and snippets at the start of a line.
+//!
+//! It works from the text and the last checked policy, so it keeps working
+//! on the line being typed, which never parses.
+
+use crate::check::{FieldType, Policy};
+use crate::db::{self, Db, SourceFile};
+use crate::syntax::Span;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ItemKind {
+    Field,
+    Criterion,
+    Score,
+    Stage,
+    Rule,
+    EnumValue,
+    Operator,
+    Keyword,
+    Type,
+    Snippet,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Completion {
+    pub label: String,
+    pub kind: ItemKind,
+    /// Text replacing `replace`; a snippet with `$1`-style tab stops when
+    /// `snippet` is set.
+    pub insert: String,
+    pub snippet: bool,
+    pub replace: Span,
+    pub detail: Option<String>,
+}
+
+/// What the cursor is in the middle of.
+#[derive(Debug, PartialEq)]
+enum Context {
+    LineStart,
+    Condition,
+    AfterOperand(Operand),
+    Values { field: Option<usize>, quoted: bool },
+    Stages,
+    Overrides,
+    FieldType,
+    FieldOptions,
+    ScoreLine,
+    TestLine,
+    LeadField,
+    LeadValue(usize),
+    Expect,
+    ExpectScore,
+    ExpectRule,
+    Nothing,
+}
+
+#[derive(Debug, PartialEq, Clone, Copy)]
+enum Operand {
+    Field(usize),
+    Criterion,
+    Score,
+}
+
+const LINE_KEYWORDS: &[&str] = &[
+    "field", "stages", "otherwise", "criterion", "require", "score", "rule", "test", "import",
+];
+
+pub fn complete(db: &dyn Db, file: SourceFile, offset: usize) -> Vec<Completion> {
+    let text = file.text(db);
+    let offset = super::clamp(text, offset);
+    let policy = &db::checked(db, file).policy;
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = &text[line_start..offset];
+    if in_string_or_comment(line) {
+        return Vec::new();
+    }
+    let partial_len = line
+        .chars()
+        .rev()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .map(char::len_utf8)
+        .sum::<usize>();
+    let before = &line[..line.len() - partial_len];
+    let word_span = Span::new(offset - partial_len, offset);
+    let block = open_block(&text[..line_start]);
+    let context = context(policy, before, block.as_deref());
+    let mut out = Vec::new();
+    let mut push = |label: String, kind, insert: String, snippet: bool, detail: Option<String>| {
+        out.push(Completion {
+            label,
+            kind,
+            insert,
+            snippet,
+            replace: word_span,
+            detail,
+        });
+    };
+    match context {
+        Context::LineStart => {
+            for kw in LINE_KEYWORDS {
+                push(kw.to_string(), ItemKind::Keyword, format!("{kw} "), false, None);
+            }
+            for s in snippets(policy) {
+                push(s.0.into(), ItemKind::Snippet, s.2, true, Some(s.1.into()));
+            }
+            names(policy, &mut push);
+        }
+        Context::Condition => {
+            names(policy, &mut push);
+            push("not".into(), ItemKind::Keyword, "not ".into(), false, None);
+            push(
+                "at least N of (…)".into(),
+                ItemKind::Snippet,
+                "at least ${1:2} of (${2:condition}, ${3:condition})".into(),
+                true,
+                Some("true when N of the conditions are".into()),
+            );
+        }
+        Context::AfterOperand(op) => {
+            for (label, insert, detail) in operators(policy, op) {
+                push(label.into(), ItemKind::Operator, insert.into(), insert.contains('$'), detail.map(String::from));
+            }
+        }
+        Context::Values { field, quoted } => {
+            match field.map(|f| &policy.fields[f].ty) {
+                Some(FieldType::Enum(values)) => {
+                    for v in values {
+                        let insert = if quoted {
+                            v.clone()
+                        } else {
+                            crate::syntax::format::enum_value(v)
+                        };
+                        push(v.clone(), ItemKind::EnumValue, insert, false, None);
+                    }
+                }
+                Some(FieldType::Bool) => {
+                    for v in ["true", "false"] {
+                        push(v.into(), ItemKind::Keyword, v.into(), false, None);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Context::Stages => {
+            for s in policy.stages.iter().rev() {
+                push(s.name.clone(), ItemKind::Stage, s.name.clone(), false, Some("stage".into()));
+            }
+        }
+        Context::Overrides => {
+            for r in policy.rules.iter() {
+                if let Some(label) = &r.label {
+                    push(label.clone(), ItemKind::Rule, label.clone(), false, Some("rule".into()));
+                }
+            }
+            for s in &policy.stages {
+                push(s.name.clone(), ItemKind::Stage, s.name.clone(), false, Some("every rule of this stage".into()));
+            }
+        }
+        Context::FieldType => {
+            for t in ["bool", "integer", "number", "money", "string", "date", "list"] {
+                push(t.into(), ItemKind::Type, t.into(), false, None);
+            }
+            push("enum { … }".into(), ItemKind::Type, "enum { ${1:a}, ${2:b} }".into(), true, None);
+        }
+        Context::FieldOptions => {
+            for (label, insert) in [
+                ("optional", "optional"),
+                ("from \"…\"", "from \"${1:Column}\""),
+                ("missing \"…\"", "missing \"${1:N/A}\""),
+                ("default …", "default ${1:value}"),
+                ("true \"…\"", "true \"${1:Yes}\""),
+                ("false \"…\"", "false \"${1:No}\""),
+                ("separator \"…\"", "separator \"${1:;}\""),
+                ("key", "key"),
+            ] {
+                push(label.into(), ItemKind::Keyword, insert.into(), insert.contains('$'), None);
+            }
+        }
+        Context::ScoreLine => {
+            push("+N when …".into(), ItemKind::Snippet, "+${1:10} when ${2:condition}".into(), true, None);
+            push("+N per FIELD cap M".into(), ItemKind::Snippet, "+${1:1} per ${2:field} cap ${3:10}".into(), true, None);
+            push("cap".into(), ItemKind::Keyword, "cap ${1:100}".into(), true, Some("bound on the total".into()));
+        }
+        Context::TestLine => {
+            push("lead { … }".into(), ItemKind::Snippet, "lead { ${1:field}: ${2:value} }".into(), true, None);
+            push("expect".into(), ItemKind::Keyword, "expect ".into(), false, None);
+            push("as of".into(), ItemKind::Keyword, "as of ${1:2026-01-01}".into(), true, None);
+        }
+        Context::LeadField => {
+            for f in &policy.fields {
+                push(f.name.clone(), ItemKind::Field, format!("{}: ", f.name), false, Some(f.ty.describe().into()));
+            }
+        }
+        Context::LeadValue(f) => {
+            let ty = &policy.fields[f].ty;
+            match ty {
+                FieldType::Enum(values) => {
+                    for v in values {
+                        push(v.clone(), ItemKind::EnumValue, crate::syntax::format::enum_value(v), false, None);
+                    }
+                }
+                FieldType::Bool => {
+                    for v in ["true", "false"] {
+                        push(v.into(), ItemKind::Keyword, v.into(), false, None);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Context::Expect => {
+            for s in policy.stages.iter().rev() {
+                push(s.name.clone(), ItemKind::Stage, s.name.clone(), false, Some("stage".into()));
+            }
+            push("no stage".into(), ItemKind::Keyword, "no stage".into(), false, None);
+            push("score".into(), ItemKind::Keyword, "score ".into(), false, None);
+            push("rule".into(), ItemKind::Keyword, "rule ".into(), false, None);
+        }
+        Context::ExpectScore => {
+            for s in &policy.scores {
+                push(s.name.clone(), ItemKind::Score, format!("{} = ", s.name), false, Some("score".into()));
+            }
+        }
+        Context::ExpectRule => {
+            for r in &policy.rules {
+                if let Some(label) = &r.label {
+                    push(label.clone(), ItemKind::Rule, label.clone(), false, Some("rule".into()));
+                }
+            }
+        }
+        Context::Nothing => {}
+    }
+    widen_for_names(line, line_start, offset, &mut out);
+    out
+}
+
+/// A multi-word name replaces every word of it already typed: after
+/// `company si`, `company size` replaces both words.
+fn widen_for_names(line: &str, line_start: usize, offset: usize, out: &mut [Completion]) {
+    let lower = line.to_lowercase();
+    for c in out.iter_mut() {
+        if c.snippet || !c.label.contains(' ') {
+            continue;
+        }
+        let label = c.label.to_lowercase();
+        // The longest tail of the line, starting at a word, that begins the label.
+        let mut best = None;
+        for (i, _) in lower.char_indices() {
+            let starts_word = i == 0 || !lower[..i].ends_with(|ch: char| ch.is_alphanumeric() || ch == '_');
+            if starts_word && label.starts_with(&lower[i..]) && !lower[i..].is_empty() {
+                best = Some(i);
+                break;
+            }
+        }
+        if let Some(i) = best {
+            let start = line_start + i;
+            if start < c.replace.start as usize {
+                c.replace = Span::new(start, offset);
+            }
+        }
+    }
+}
+
+fn names(
+    policy: &Policy,
+    push: &mut impl FnMut(String, ItemKind, String, bool, Option<String>),
+) {
+    for f in &policy.fields {
+        let ty = match &f.ty {
+            FieldType::Enum(values) => format!("enum {{ {} }}", values.join(", ")),
+            other => other.describe().to_string(),
+        };
+        push(f.name.clone(), ItemKind::Field, f.name.clone(), false, Some(format!("field: {ty}")));
+    }
+    for c in &policy.criteria {
+        push(c.name.clone(), ItemKind::Criterion, c.name.clone(), false, Some("criterion".into()));
+    }
+    for s in &policy.scores {
+        push(s.name.clone(), ItemKind::Score, s.name.clone(), false, Some("score".into()));
+    }
+}
+
+fn snippets(policy: &Policy) -> Vec<(&'static str, &'static str, String)> {
+    let top = policy.stages.last().map_or("SQL", |s| s.name.as_str());
+    vec![
+        (
+            "BANT rule",
+            "a rule: 3 of budget, authority, need, timeline",
+            format!(
+                "rule ${{1:bant qualified}}: at least ${{2:3}} of (${{3:budget known}}, ${{4:authority}}, ${{5:need known}}, ${{6:timeline within 90 days}}) => ${{7:{top}}} because \"${{8:Meets 3 of 4 BANT criteria}}\""
+            ),
+        ),
+        (
+            "score block",
+            "points for attributes and actions, with a cap",
+            "score ${1:engagement} {\n  +${2:20} when ${3:condition}\n  +${4:5} per ${5:field} cap ${6:15}\n  cap ${7:100}\n}".to_string(),
+        ),
+        (
+            "test block",
+            "a lead and the stage the policy must give it",
+            format!("test \"${{1:what it shows}}\" {{\n  lead {{ ${{2:field}}: ${{3:value}} }}\n  expect ${{4:{top}}}\n}}"),
+        ),
+        (
+            "field",
+            "a column of the lead file",
+            "field ${1:name}: ${2|bool,integer,number,money,string,date,list|} from \"${3:Column}\"".to_string(),
+        ),
+        (
+            "criterion",
+            "a named condition",
+            "criterion ${1:name}: ${2:condition}".to_string(),
+        ),
+    ]
+}
+
+fn operators(policy: &Policy, op: Operand) -> Vec<(&'static str, &'static str, Option<&'static str>)> {
+    let connect = [
+        ("and", "and ", None),
+        ("or", "or ", None),
+        ("=>", "=> ", Some("conclude a stage")),
+    ];
+    let presence = [
+        ("known", "known", Some("the value is present")),
+        ("unknown", "unknown", Some("the value is missing")),
+    ];
+    let order = [
+        (">=", ">= ", None),
+        (">", "> ", None),
+        ("<=", "<= ", None),
+        ("<", "< ", None),
+        ("=", "= ", None),
+        ("!=", "!= ", None),
+        ("between … and …", "between ${1:low} and ${2:high}", None),
+    ];
+    let mut out: Vec<(&'static str, &'static str, Option<&'static str>)> = Vec::new();
+    match op {
+        Operand::Criterion => out.extend(connect),
+        Operand::Score => out.extend(order),
+        Operand::Field(f) => {
+            let field = &policy.fields[f];
+            match &field.ty {
+                FieldType::Bool => {
+                    out.extend(connect);
+                    out.push(("= true", "= true", None));
+                    out.push(("= false", "= false", None));
+                }
+                FieldType::Integer | FieldType::Number | FieldType::Money => {
+                    out.extend(order);
+                    out.push(("in { … }", "in { ${1:value} }", None));
+                }
+                FieldType::Date => {
+                    out.push(("within N days", "within ${1:30} days", Some("at most N days before the evaluation date")));
+                    out.extend(order);
+                }
+                FieldType::Enum(_) => {
+                    out.push(("in { … }", "in { $1 }", Some("one of these values")));
+                    out.push(("not in { … }", "not in { $1 }", None));
+                    out.push(("=", "= ", None));
+                    out.push(("!=", "!= ", None));
+                }
+                FieldType::String => {
+                    out.push(("contains \"…\"", "contains \"$1\"", None));
+                    out.push(("starts with \"…\"", "starts with \"$1\"", None));
+                    out.push(("ends with \"…\"", "ends with \"$1\"", None));
+                    out.push(("= \"…\"", "= \"$1\"", None));
+                    out.push(("in { … }", "in { \"$1\" }", None));
+                    out.push(("ignoring case", "ignoring case", None));
+                }
+                FieldType::List => {
+                    out.push(("contains \"…\"", "contains \"$1\"", Some("the list has this item")));
+                }
+            }
+            if field.can_be_missing() {
+                out.extend(presence);
+            }
+        }
+    }
+    out
+}
+
+/// Inside a string or after `#`, nothing is completed.
+fn in_string_or_comment(line: &str) -> bool {
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in line.chars() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+        } else if c == '#' {
+            return true;
+        }
+    }
+    in_string
+}
+
+/// The header line of the innermost `{ … }` block still open at the end of
+/// `text` (`score fit {`, `test "…" {`), if any.
+fn open_block(text: &str) -> Option<String> {
+    let mut stack: Vec<usize> = Vec::new();
+    let mut in_string = false;
+    let mut in_comment = false;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if in_comment {
+            in_comment = c != '\n';
+            continue;
+        }
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' | '\n' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '#' => in_comment = true,
+            '"' => in_string = true,
+            '{' => stack.push(i),
+            '}' => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    let open = *stack.first()?;
+    let start = text[..open].rfind('\n').map_or(0, |i| i + 1);
+    Some(text[start..open].trim().to_string())
+}
+
+/// The longest name of `policy` (field, criterion or score) that `text` ends
+/// with, as a whole word.
+fn trailing_operand(policy: &Policy, text: &str) -> Option<Operand> {
+    let text = text.trim_end();
+    let ends_with = |name: &str| {
+        text.ends_with(name)
+            && text[..text.len() - name.len()]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
+    };
+    let mut best: Option<(usize, Operand)> = None;
+    let mut consider = |name: &str, op: Operand| {
+        if ends_with(name) && best.is_none_or(|(len, _)| name.len() > len) {
+            best = Some((name.len(), op));
+        }
+    };
+    for (i, f) in policy.fields.iter().enumerate() {
+        consider(&f.name, Operand::Field(i));
+    }
+    for c in &policy.criteria {
+        consider(&c.name, Operand::Criterion);
+    }
+    for s in &policy.scores {
+        consider(&s.name, Operand::Score);
+    }
+    best.map(|(_, op)| op)
+}
+
+fn trailing_field(policy: &Policy, text: &str) -> Option<usize> {
+    match trailing_operand(policy, text)? {
+        Operand::Field(f) => Some(f),
+        _ => None,
+    }
+}
+
+fn ends_with_word(text: &str, word: &str) -> bool {
+    let t = text.trim_end();
+    t.ends_with(word)
+        && t[..t.len() - word.len()]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
+}
+
+fn context(policy: &Policy, before: &str, block: Option<&str>) -> Context {
+    let trimmed = before.trim();
+    // Inside `in { … }` (of a condition) on this line.
+    if let Some(open) = before.rfind('{') {
+        if !before[open..].contains('}') {
+            let head = before[..open].trim_end();
+            let head = head.strip_suffix("in").filter(|h| h.is_empty() || h.ends_with(' '));
+            if let Some(head) = head {
+                let head = head.trim_end();
+                let head = head.strip_suffix(" not").unwrap_or(head);
+                return Context::Values {
+                    field: trailing_field(policy, head),
+                    quoted: false,
+                };
+            }
+            if before[..open].trim_end().ends_with("lead") {
+                return lead_context(policy, &before[open + 1..]);
+            }
+            if before[..open].contains("enum") {
+                return Context::Nothing;
+            }
+        }
+    }
+    if let Some(header) = block {
+        if header.starts_with("test") {
+            if before[..].contains("lead") && before.contains('{') {
+                let open = before.rfind('{').unwrap_or(0);
+                return lead_context(policy, &before[open + 1..]);
+            }
+            if trimmed.is_empty() {
+                return Context::TestLine;
+            }
+            if trimmed == "expect" {
+                return Context::Expect;
+            }
+            if trimmed == "expect score" {
+                return Context::ExpectScore;
+            }
+            if trimmed == "expect rule" {
+                return Context::ExpectRule;
+            }
+            return Context::Nothing;
+        }
+        if header.starts_with("score") && trimmed.is_empty() {
+            return Context::ScoreLine;
+        }
+        if header.starts_with("score") && ends_with_word(before, "per") {
+            return Context::Values { field: None, quoted: false }.or_numeric(policy);
+        }
+    }
+    if trimmed.is_empty() {
+        return if block.is_some() {
+            Context::Condition
+        } else {
+            Context::LineStart
+        };
+    }
+    let first = trimmed.split_whitespace().next().unwrap_or("");
+    match first {
+        "field" => {
+            return match trimmed.find(':') {
+                None => Context::Nothing,
+                Some(colon) if trimmed[colon + 1..].trim().is_empty() => Context::FieldType,
+                Some(_) => Context::FieldOptions,
+            };
+        }
+        "stages" | "import" => return Context::Nothing,
+        "otherwise" => return Context::Stages,
+        "require" if !trimmed.contains(':') => return Context::Stages,
+        _ => {}
+    }
+    if let Some(arrow) = trimmed.rfind("=>") {
+        let after = &trimmed[arrow + 2..];
+        if after.trim().is_empty() {
+            return Context::Stages;
+        }
+        if after.contains("overrides") {
+            return Context::Overrides;
+        }
+        return Context::Nothing;
+    }
+    // After a comparison operator: the values of the field before it.
+    for op in ["!=", "==", "="] {
+        if let Some(rest) = trimmed.strip_suffix(op) {
+            if !rest.ends_with(['<', '>', '!', '=']) {
+                return Context::Values {
+                    field: trailing_field(policy, rest),
+                    quoted: false,
+                };
+            }
+        }
+    }
+    if trimmed.ends_with(['<', '>']) || trimmed.ends_with("<=") || trimmed.ends_with(">=") {
+        return Context::Nothing;
+    }
+    for word in ["and", "or", "not", "when", "of", "("] {
+        if ends_with_word(before, word) || (word == "(" && trimmed.ends_with('(')) {
+            return Context::Condition;
+        }
+    }
+    if trimmed.ends_with(':') || trimmed.ends_with(',') {
+        return Context::Condition;
+    }
+    if before.ends_with(' ') {
+        if let Some(op) = trailing_operand(policy, trimmed) {
+            return Context::AfterOperand(op);
+        }
+        // After a finished test (`budget known `): join or conclude.
+        if ["known", "unknown", "days", "case", ")", "}", "\""]
+            .iter()
+            .any(|w| trimmed.ends_with(w))
+            || trimmed.ends_with(|c: char| c.is_ascii_digit())
+        {
+            return Context::AfterOperand(Operand::Criterion);
+        }
+    }
+    Context::Condition
+}
+
+impl Context {
+    /// `per` takes a numeric field.
+    fn or_numeric(self, _policy: &Policy) -> Context {
+        Context::Condition
+    }
+}
+
+fn lead_context(policy: &Policy, inside: &str) -> Context {
+    let current = inside.rsplit(',').next().unwrap_or("");
+    match current.find(':') {
+        None => Context::LeadField,
+        Some(colon) => match policy.field_by_name(current[..colon].trim()) {
+            Some(f) => Context::LeadValue(f),
+            None => Context::Nothing,
+        },
+    }
+}
