@@ -4,116 +4,13 @@
 //! few seconds).
 
 mod common;
+use common::policy_text::{INDUSTRIES, Lcg, SENIORITY, SOURCES, generate_policy};
 use common::time;
 use std::fmt::Write;
 use std::path::Path;
 
 use qualify::check::date_from_ymd;
 use qualify::db::{self, Database};
-
-/// A small deterministic generator, so every run analyses the same policy.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) as usize) % n
-    }
-}
-
-const INDUSTRIES: [&str; 6] = [
-    "saas",
-    "fintech",
-    "retail",
-    "healthcare",
-    "education",
-    "other",
-];
-const SENIORITY: [&str; 5] = ["c_level", "vp", "director", "manager", "individual"];
-const SOURCES: [&str; 5] = ["web", "event", "partner", "outbound", "referral"];
-
-/// A policy shaped like a large real one: a schema of 20 fields, criteria,
-/// two scores, five stages and `rules` rules of two to four clauses.
-pub fn generate_policy(rules: usize, seed: u64) -> String {
-    let mut rng = Lcg(seed);
-    let mut text = String::new();
-    text.push_str("field lead id: string key from \"Lead ID\"\n");
-    text.push_str(&format!(
-        "field industry: enum {{ {} }} optional from \"Industry\"\n",
-        INDUSTRIES.join(", ")
-    ));
-    text.push_str(&format!(
-        "field seniority: enum {{ {} }} optional from \"Seniority\"\n",
-        SENIORITY.join(", ")
-    ));
-    text.push_str(&format!(
-        "field source: enum {{ {} }} default web from \"Source\"\n",
-        SOURCES.join(", ")
-    ));
-    text.push_str("field employees: integer optional from \"Employees\"\n");
-    text.push_str("field budget: money optional from \"Budget\"\n");
-    text.push_str("field visits: integer default 0 from \"Visits\"\n");
-    text.push_str("field downloads: integer default 0 from \"Downloads\"\n");
-    text.push_str("field opens: integer default 0 from \"Opens\"\n");
-    text.push_str("field demo requested: bool default false from \"Demo\"\n");
-    text.push_str("field authority: bool default false from \"Authority\"\n");
-    text.push_str("field trial: bool default false from \"Trial\"\n");
-    text.push_str("field country: string optional from \"Country\"\n");
-    text.push_str("field last activity: date optional from \"Last Activity\"\n");
-    text.push_str(
-        "stages unqualified < nurture < MQL < SQL < opportunity\notherwise unqualified\n",
-    );
-    text.push_str("criterion icp: employees known and industry known and employees between 50 and 5000 and industry in { saas, fintech, healthcare }\n");
-    text.push_str(
-        "criterion decision maker: seniority in { c_level, vp, director } or authority\n",
-    );
-    text.push_str("criterion active: last activity within 30 days\n");
-    text.push_str("score fit {\n  +30 when icp\n  +20 when decision maker\n  -20 when industry in { education, other }\n  +10 when country = \"US\"\n  cap 100\n}\n");
-    text.push_str("score engagement {\n  +20 when demo requested\n  +5 per downloads cap 15\n  +3 per visits cap 15\n  +1 per opens cap 10\n  +10 when active\n  cap 100\n}\n");
-    let stages = ["nurture", "MQL", "SQL", "opportunity"];
-    for i in 0..rules {
-        let mut clauses: Vec<String> = Vec::new();
-        let count = 2 + rng.next(3);
-        while clauses.len() < count {
-            let clause = match rng.next(10) {
-                0 => format!(
-                    "industry in {{ {}, {} }}",
-                    INDUSTRIES[rng.next(6)],
-                    INDUSTRIES[rng.next(6)]
-                ),
-                1 => format!("seniority = {}", SENIORITY[rng.next(5)]),
-                2 => format!("source != {}", SOURCES[rng.next(5)]),
-                3 => format!("employees > {}", 10 * (1 + rng.next(100))),
-                4 => format!("budget >= ${}", 1000 * (1 + rng.next(50))),
-                5 => [
-                    "demo requested",
-                    "authority",
-                    "not trial",
-                    "icp",
-                    "decision maker",
-                ][rng.next(5)]
-                .to_string(),
-                6 => format!("fit >= {}", 10 * rng.next(8)),
-                7 => format!("engagement >= {}", 5 * rng.next(12)),
-                8 => format!("visits > {}", rng.next(10)),
-                _ => "active".to_string(),
-            };
-            if !clauses.contains(&clause) {
-                clauses.push(clause);
-            }
-        }
-        let _ = writeln!(
-            text,
-            "rule r{i}: {} => {}",
-            clauses.join(" and "),
-            stages[rng.next(4)]
-        );
-    }
-    text
-}
 
 fn main() {
     let as_of = date_from_ymd("2026-06-01").unwrap();

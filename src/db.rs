@@ -64,13 +64,9 @@ impl Db for Database {
     }
 
     fn settings(&self) -> Settings {
-        *self
-            .settings
-            .lock()
-            .unwrap()
-            .get_or_insert_with(|| {
-                Settings::new(self, crate::check::today(), SampleChoice::default(), 0)
-            })
+        *self.settings.lock().unwrap().get_or_insert_with(|| {
+            Settings::new(self, crate::check::today(), SampleChoice::default(), 0)
+        })
     }
 }
 
@@ -365,7 +361,13 @@ pub fn sample_report(
         *settings.as_of(db),
         &|| db.unwind_if_revision_cancelled(),
     )
-    .map_err(|e| format!("{} ({}): {e}", sample.file.display(), sample.origin.display()));
+    .map_err(|e| {
+        format!(
+            "{} ({}): {e}",
+            sample.file.display(),
+            sample.origin.display()
+        )
+    });
     Some(report.map(|report| (sample, report)))
 }
 

@@ -1,5 +1,7 @@
 //! Shared by the benchmark binaries.
 
+pub mod policy_text;
+
 use std::time::{Duration, Instant};
 
 /// The best of `runs` timings of `f`.

@@ -31,7 +31,10 @@ pub fn actions(db: &dyn Db, file: SourceFile, range: Span, extra: &[Diagnostic])
     for d in diagnostics.iter().chain(extra).filter(|d| touches(d)) {
         let Some(fix) = &d.fix else { continue };
         let title = if d.code == Code::ConflictingRules {
-            format!("Mark the overlap as intended: add `{}`", fix.replacement.trim_start_matches([',', ' ']))
+            format!(
+                "Mark the overlap as intended: add `{}`",
+                fix.replacement.trim_start_matches([',', ' '])
+            )
         } else {
             format!("Change to `{}`", fix.replacement)
         };
@@ -52,7 +55,10 @@ pub fn actions(db: &dyn Db, file: SourceFile, range: Span, extra: &[Diagnostic])
     }
     let policy = &checked.policy;
     let text = file.text(db);
-    for finding in db::analysis(db, file).iter().filter(|f| touches(&f.diagnostic)) {
+    for finding in db::analysis(db, file)
+        .iter()
+        .filter(|f| touches(&f.diagnostic))
+    {
         if let Subject::Conflict { winner, loser } = finding.subject {
             let w = &policy.rules[winner];
             let stage = &policy.stages[policy.rules[loser].stage].name;
@@ -63,7 +69,9 @@ pub fn actions(db: &dyn Db, file: SourceFile, range: Span, extra: &[Diagnostic])
                     ", "
                 };
                 out.push(Action {
-                    title: format!("Mark every overlap with {stage} rules as intended: add `overrides {stage}`"),
+                    title: format!(
+                        "Mark every overlap with {stage} rules as intended: add `overrides {stage}`"
+                    ),
                     edits: vec![FileEdit {
                         path: path.clone(),
                         span: Span::new(w.loc.span.end as usize, w.loc.span.end as usize),
@@ -123,7 +131,11 @@ pub fn test_for(policy: &Policy, lead: &Lead, as_of: i32, about: &Diagnostic) ->
             if field.default.as_ref() == Some(value) {
                 return None;
             }
-            Some(format!("{}: {}", field.name, lead_literal(&field.ty, value)))
+            Some(format!(
+                "{}: {}",
+                field.name,
+                lead_literal(&field.ty, value)
+            ))
         })
         .collect();
     let _ = writeln!(out, "  lead {{ {} }}", values.join(", "));

@@ -65,7 +65,15 @@ enum Operand {
 }
 
 const LINE_KEYWORDS: &[&str] = &[
-    "field", "stages", "otherwise", "criterion", "require", "score", "rule", "test", "import",
+    "field",
+    "stages",
+    "otherwise",
+    "criterion",
+    "require",
+    "score",
+    "rule",
+    "test",
+    "import",
 ];
 
 pub fn complete(db: &dyn Db, file: SourceFile, offset: usize) -> Vec<Completion> {
@@ -101,7 +109,13 @@ pub fn complete(db: &dyn Db, file: SourceFile, offset: usize) -> Vec<Completion>
     match context {
         Context::LineStart => {
             for kw in LINE_KEYWORDS {
-                push(kw.to_string(), ItemKind::Keyword, format!("{kw} "), false, None);
+                push(
+                    kw.to_string(),
+                    ItemKind::Keyword,
+                    format!("{kw} "),
+                    false,
+                    None,
+                );
             }
             for s in snippets(policy) {
                 push(s.0.into(), ItemKind::Snippet, s.2, true, Some(s.1.into()));
@@ -121,49 +135,83 @@ pub fn complete(db: &dyn Db, file: SourceFile, offset: usize) -> Vec<Completion>
         }
         Context::AfterOperand(op) => {
             for (label, insert, detail) in operators(policy, op) {
-                push(label.into(), ItemKind::Operator, insert.into(), insert.contains('$'), detail.map(String::from));
+                push(
+                    label.into(),
+                    ItemKind::Operator,
+                    insert.into(),
+                    insert.contains('$'),
+                    detail.map(String::from),
+                );
+            }
+            // `company si`: the word being typed may continue a longer name.
+            if partial_len > 0 {
+                names(policy, &mut push);
             }
         }
-        Context::Values { field, quoted } => {
-            match field.map(|f| &policy.fields[f].ty) {
-                Some(FieldType::Enum(values)) => {
-                    for v in values {
-                        let insert = if quoted {
-                            v.clone()
-                        } else {
-                            crate::syntax::format::enum_value(v)
-                        };
-                        push(v.clone(), ItemKind::EnumValue, insert, false, None);
-                    }
+        Context::Values { field, quoted } => match field.map(|f| &policy.fields[f].ty) {
+            Some(FieldType::Enum(values)) => {
+                for v in values {
+                    let insert = if quoted {
+                        v.clone()
+                    } else {
+                        crate::syntax::format::enum_value(v)
+                    };
+                    push(v.clone(), ItemKind::EnumValue, insert, false, None);
                 }
-                Some(FieldType::Bool) => {
-                    for v in ["true", "false"] {
-                        push(v.into(), ItemKind::Keyword, v.into(), false, None);
-                    }
-                }
-                _ => {}
             }
-        }
+            Some(FieldType::Bool) => {
+                for v in ["true", "false"] {
+                    push(v.into(), ItemKind::Keyword, v.into(), false, None);
+                }
+            }
+            _ => {}
+        },
         Context::Stages => {
             for s in policy.stages.iter().rev() {
-                push(s.name.clone(), ItemKind::Stage, s.name.clone(), false, Some("stage".into()));
+                push(
+                    s.name.clone(),
+                    ItemKind::Stage,
+                    s.name.clone(),
+                    false,
+                    Some("stage".into()),
+                );
             }
         }
         Context::Overrides => {
             for r in policy.rules.iter() {
                 if let Some(label) = &r.label {
-                    push(label.clone(), ItemKind::Rule, label.clone(), false, Some("rule".into()));
+                    push(
+                        label.clone(),
+                        ItemKind::Rule,
+                        label.clone(),
+                        false,
+                        Some("rule".into()),
+                    );
                 }
             }
             for s in &policy.stages {
-                push(s.name.clone(), ItemKind::Stage, s.name.clone(), false, Some("every rule of this stage".into()));
+                push(
+                    s.name.clone(),
+                    ItemKind::Stage,
+                    s.name.clone(),
+                    false,
+                    Some("every rule of this stage".into()),
+                );
             }
         }
         Context::FieldType => {
-            for t in ["bool", "integer", "number", "money", "string", "date", "list"] {
+            for t in [
+                "bool", "integer", "number", "money", "string", "date", "list",
+            ] {
                 push(t.into(), ItemKind::Type, t.into(), false, None);
             }
-            push("enum { … }".into(), ItemKind::Type, "enum { ${1:a}, ${2:b} }".into(), true, None);
+            push(
+                "enum { … }".into(),
+                ItemKind::Type,
+                "enum { ${1:a}, ${2:b} }".into(),
+                true,
+                None,
+            );
         }
         Context::FieldOptions => {
             for (label, insert) in [
@@ -176,22 +224,70 @@ pub fn complete(db: &dyn Db, file: SourceFile, offset: usize) -> Vec<Completion>
                 ("separator \"…\"", "separator \"${1:;}\""),
                 ("key", "key"),
             ] {
-                push(label.into(), ItemKind::Keyword, insert.into(), insert.contains('$'), None);
+                push(
+                    label.into(),
+                    ItemKind::Keyword,
+                    insert.into(),
+                    insert.contains('$'),
+                    None,
+                );
             }
         }
         Context::ScoreLine => {
-            push("+N when …".into(), ItemKind::Snippet, "+${1:10} when ${2:condition}".into(), true, None);
-            push("+N per FIELD cap M".into(), ItemKind::Snippet, "+${1:1} per ${2:field} cap ${3:10}".into(), true, None);
-            push("cap".into(), ItemKind::Keyword, "cap ${1:100}".into(), true, Some("bound on the total".into()));
+            push(
+                "+N when …".into(),
+                ItemKind::Snippet,
+                "+${1:10} when ${2:condition}".into(),
+                true,
+                None,
+            );
+            push(
+                "+N per FIELD cap M".into(),
+                ItemKind::Snippet,
+                "+${1:1} per ${2:field} cap ${3:10}".into(),
+                true,
+                None,
+            );
+            push(
+                "cap".into(),
+                ItemKind::Keyword,
+                "cap ${1:100}".into(),
+                true,
+                Some("bound on the total".into()),
+            );
         }
         Context::TestLine => {
-            push("lead { … }".into(), ItemKind::Snippet, "lead { ${1:field}: ${2:value} }".into(), true, None);
-            push("expect".into(), ItemKind::Keyword, "expect ".into(), false, None);
-            push("as of".into(), ItemKind::Keyword, "as of ${1:2026-01-01}".into(), true, None);
+            push(
+                "lead { … }".into(),
+                ItemKind::Snippet,
+                "lead { ${1:field}: ${2:value} }".into(),
+                true,
+                None,
+            );
+            push(
+                "expect".into(),
+                ItemKind::Keyword,
+                "expect ".into(),
+                false,
+                None,
+            );
+            push(
+                "as of".into(),
+                ItemKind::Keyword,
+                "as of ${1:2026-01-01}".into(),
+                true,
+                None,
+            );
         }
         Context::LeadField => {
             for f in &policy.fields {
-                push(f.name.clone(), ItemKind::Field, format!("{}: ", f.name), false, Some(f.ty.describe().into()));
+                push(
+                    f.name.clone(),
+                    ItemKind::Field,
+                    format!("{}: ", f.name),
+                    false,
+                    Some(f.ty.describe().into()),
+                );
             }
         }
         Context::LeadValue(f) => {
@@ -199,7 +295,13 @@ pub fn complete(db: &dyn Db, file: SourceFile, offset: usize) -> Vec<Completion>
             match ty {
                 FieldType::Enum(values) => {
                     for v in values {
-                        push(v.clone(), ItemKind::EnumValue, crate::syntax::format::enum_value(v), false, None);
+                        push(
+                            v.clone(),
+                            ItemKind::EnumValue,
+                            crate::syntax::format::enum_value(v),
+                            false,
+                            None,
+                        );
                     }
                 }
                 FieldType::Bool => {
@@ -212,21 +314,57 @@ pub fn complete(db: &dyn Db, file: SourceFile, offset: usize) -> Vec<Completion>
         }
         Context::Expect => {
             for s in policy.stages.iter().rev() {
-                push(s.name.clone(), ItemKind::Stage, s.name.clone(), false, Some("stage".into()));
+                push(
+                    s.name.clone(),
+                    ItemKind::Stage,
+                    s.name.clone(),
+                    false,
+                    Some("stage".into()),
+                );
             }
-            push("no stage".into(), ItemKind::Keyword, "no stage".into(), false, None);
-            push("score".into(), ItemKind::Keyword, "score ".into(), false, None);
-            push("rule".into(), ItemKind::Keyword, "rule ".into(), false, None);
+            push(
+                "no stage".into(),
+                ItemKind::Keyword,
+                "no stage".into(),
+                false,
+                None,
+            );
+            push(
+                "score".into(),
+                ItemKind::Keyword,
+                "score ".into(),
+                false,
+                None,
+            );
+            push(
+                "rule".into(),
+                ItemKind::Keyword,
+                "rule ".into(),
+                false,
+                None,
+            );
         }
         Context::ExpectScore => {
             for s in &policy.scores {
-                push(s.name.clone(), ItemKind::Score, format!("{} = ", s.name), false, Some("score".into()));
+                push(
+                    s.name.clone(),
+                    ItemKind::Score,
+                    format!("{} = ", s.name),
+                    false,
+                    Some("score".into()),
+                );
             }
         }
         Context::ExpectRule => {
             for r in &policy.rules {
                 if let Some(label) = &r.label {
-                    push(label.clone(), ItemKind::Rule, label.clone(), false, Some("rule".into()));
+                    push(
+                        label.clone(),
+                        ItemKind::Rule,
+                        label.clone(),
+                        false,
+                        Some("rule".into()),
+                    );
                 }
             }
         }
@@ -248,7 +386,8 @@ fn widen_for_names(line: &str, line_start: usize, offset: usize, out: &mut [Comp
         // The longest tail of the line, starting at a word, that begins the label.
         let mut best = None;
         for (i, _) in lower.char_indices() {
-            let starts_word = i == 0 || !lower[..i].ends_with(|ch: char| ch.is_alphanumeric() || ch == '_');
+            let starts_word =
+                i == 0 || !lower[..i].ends_with(|ch: char| ch.is_alphanumeric() || ch == '_');
             if starts_word && label.starts_with(&lower[i..]) && !lower[i..].is_empty() {
                 best = Some(i);
                 break;
@@ -263,22 +402,37 @@ fn widen_for_names(line: &str, line_start: usize, offset: usize, out: &mut [Comp
     }
 }
 
-fn names(
-    policy: &Policy,
-    push: &mut impl FnMut(String, ItemKind, String, bool, Option<String>),
-) {
+fn names(policy: &Policy, push: &mut impl FnMut(String, ItemKind, String, bool, Option<String>)) {
     for f in &policy.fields {
         let ty = match &f.ty {
             FieldType::Enum(values) => format!("enum {{ {} }}", values.join(", ")),
             other => other.describe().to_string(),
         };
-        push(f.name.clone(), ItemKind::Field, f.name.clone(), false, Some(format!("field: {ty}")));
+        push(
+            f.name.clone(),
+            ItemKind::Field,
+            f.name.clone(),
+            false,
+            Some(format!("field: {ty}")),
+        );
     }
     for c in &policy.criteria {
-        push(c.name.clone(), ItemKind::Criterion, c.name.clone(), false, Some("criterion".into()));
+        push(
+            c.name.clone(),
+            ItemKind::Criterion,
+            c.name.clone(),
+            false,
+            Some("criterion".into()),
+        );
     }
     for s in &policy.scores {
-        push(s.name.clone(), ItemKind::Score, s.name.clone(), false, Some("score".into()));
+        push(
+            s.name.clone(),
+            ItemKind::Score,
+            s.name.clone(),
+            false,
+            Some("score".into()),
+        );
     }
 }
 
@@ -303,19 +457,22 @@ fn snippets(policy: &Policy) -> Vec<(&'static str, &'static str, String)> {
             format!("test \"${{1:what it shows}}\" {{\n  lead {{ ${{2:field}}: ${{3:value}} }}\n  expect ${{4:{top}}}\n}}"),
         ),
         (
-            "field",
+            "field declaration",
             "a column of the lead file",
             "field ${1:name}: ${2|bool,integer,number,money,string,date,list|} from \"${3:Column}\"".to_string(),
         ),
         (
-            "criterion",
+            "criterion declaration",
             "a named condition",
             "criterion ${1:name}: ${2:condition}".to_string(),
         ),
     ]
 }
 
-fn operators(policy: &Policy, op: Operand) -> Vec<(&'static str, &'static str, Option<&'static str>)> {
+fn operators(
+    policy: &Policy,
+    op: Operand,
+) -> Vec<(&'static str, &'static str, Option<&'static str>)> {
     let connect = [
         ("and", "and ", None),
         ("or", "or ", None),
@@ -351,7 +508,11 @@ fn operators(policy: &Policy, op: Operand) -> Vec<(&'static str, &'static str, O
                     out.push(("in { … }", "in { ${1:value} }", None));
                 }
                 FieldType::Date => {
-                    out.push(("within N days", "within ${1:30} days", Some("at most N days before the evaluation date")));
+                    out.push((
+                        "within N days",
+                        "within ${1:30} days",
+                        Some("at most N days before the evaluation date"),
+                    ));
                     out.extend(order);
                 }
                 FieldType::Enum(_) => {
@@ -369,7 +530,11 @@ fn operators(policy: &Policy, op: Operand) -> Vec<(&'static str, &'static str, O
                     out.push(("ignoring case", "ignoring case", None));
                 }
                 FieldType::List => {
-                    out.push(("contains \"…\"", "contains \"$1\"", Some("the list has this item")));
+                    out.push((
+                        "contains \"…\"",
+                        "contains \"$1\"",
+                        Some("the list has this item"),
+                    ));
                 }
             }
             if field.can_be_missing() {
@@ -488,7 +653,9 @@ fn context(policy: &Policy, before: &str, block: Option<&str>) -> Context {
     if let Some(open) = before.rfind('{') {
         if !before[open..].contains('}') {
             let head = before[..open].trim_end();
-            let head = head.strip_suffix("in").filter(|h| h.is_empty() || h.ends_with(' '));
+            let head = head
+                .strip_suffix("in")
+                .filter(|h| h.is_empty() || h.ends_with(' '));
             if let Some(head) = head {
                 let head = head.trim_end();
                 let head = head.strip_suffix(" not").unwrap_or(head);
@@ -529,7 +696,7 @@ fn context(policy: &Policy, before: &str, block: Option<&str>) -> Context {
             return Context::ScoreLine;
         }
         if header.starts_with("score") && ends_with_word(before, "per") {
-            return Context::Values { field: None, quoted: false }.or_numeric(policy);
+            return Context::Condition;
         }
     }
     if trimmed.is_empty() {
@@ -599,13 +766,6 @@ fn context(policy: &Policy, before: &str, block: Option<&str>) -> Context {
         }
     }
     Context::Condition
-}
-
-impl Context {
-    /// `per` takes a numeric field.
-    fn or_numeric(self, _policy: &Policy) -> Context {
-        Context::Condition
-    }
 }
 
 fn lead_context(policy: &Policy, inside: &str) -> Context {

@@ -32,7 +32,7 @@ pub fn hints(db: &dyn Db, file: SourceFile, sample: Option<&Report>) -> Vec<Hint
         if let Some((low, high)) = ranges.get(s) {
             out.push(Hint {
                 offset: score.loc.span.end as usize,
-                label: format!(" {} to {}", format_number(*low), format_number(*high)),
+                label: format!("range {} to {}", format_number(*low), format_number(*high)),
             });
         }
         for line in &score.lines {
@@ -46,7 +46,7 @@ pub fn hints(db: &dyn Db, file: SourceFile, sample: Option<&Report>) -> Vec<Hint
             };
             out.push(Hint {
                 offset: line.loc.span.end as usize,
-                label: format!(" {label}"),
+                label,
             });
         }
     }
@@ -59,7 +59,7 @@ pub fn hints(db: &dyn Db, file: SourceFile, sample: Option<&Report>) -> Vec<Hint
             if let Some(&n) = report.stats.rule_passes.get(r) {
                 out.push(Hint {
                     offset: rule.loc.span.end as usize,
-                    label: format!(" {:.1}% of sample", n as f64 * 100.0 / leads),
+                    label: format!("{:.1}% of sample", n as f64 * 100.0 / leads),
                 });
             }
         }

@@ -99,7 +99,11 @@ fn field(policy: &Policy, f: usize, sample: Option<&Report>) -> String {
         let _ = write!(out, " Yes for {yes}; no for {no}.");
     }
     if field.ty == FieldType::List {
-        let _ = write!(out, " Items separated by {}.", crate::syntax::escape(&field.separator));
+        let _ = write!(
+            out,
+            " Items separated by {}.",
+            crate::syntax::escape(&field.separator)
+        );
     }
     let mut missing = String::from("an empty cell");
     if !field.missing.is_empty() {
@@ -247,7 +251,10 @@ fn ordinal(n: usize) -> String {
 
 fn rule(policy: &Policy, r: RuleId, sample: Option<&Report>) -> String {
     let rule = &policy.rules[r];
-    let stage = &policy.stages.get(rule.stage).map_or("?", |s| s.name.as_str());
+    let stage = &policy
+        .stages
+        .get(rule.stage)
+        .map_or("?", |s| s.name.as_str());
     let title = match &rule.label {
         Some(label) => format!("**rule** `{label}`"),
         None => format!("**rule** on line {}", rule.line),

@@ -64,13 +64,19 @@ fn same_target(db: &dyn Db, root: SourceFile, site: &FileSpan, like: Target) -> 
     index
         .refs
         .iter()
-        .filter(|r| r.is_definition && std::mem::discriminant(&r.target) == std::mem::discriminant(&like))
+        .filter(|r| {
+            r.is_definition && std::mem::discriminant(&r.target) == std::mem::discriminant(&like)
+        })
         .find(|r| r.span == site.span && same_file(&policy.files[r.file as usize], &site.path))
         .map(|r| r.target)
 }
 
 /// The span and current text of the name a rename at `offset` would change.
-pub fn prepare_rename(db: &dyn Db, file: SourceFile, offset: usize) -> Option<(crate::syntax::Span, String)> {
+pub fn prepare_rename(
+    db: &dyn Db,
+    file: SourceFile,
+    offset: usize,
+) -> Option<(crate::syntax::Span, String)> {
     let name = name_at(db, file, offset)?;
     let text = file.text(db).get(name.span.range())?.to_string();
     Some((name.span, text))

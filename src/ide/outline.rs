@@ -168,7 +168,11 @@ pub fn folding(db: &dyn Db, file: SourceFile) -> Vec<Fold> {
                 Some((s, e)) if e + 1 >= start => (s, end),
                 Some((s, e)) => {
                     if e > s {
-                        folds.push(Fold { start_line: s, end_line: e, kind: FoldKind::Imports });
+                        folds.push(Fold {
+                            start_line: s,
+                            end_line: e,
+                            kind: FoldKind::Imports,
+                        });
                     }
                     (start, end)
                 }
@@ -177,12 +181,20 @@ pub fn folding(db: &dyn Db, file: SourceFile) -> Vec<Fold> {
             continue;
         }
         if end > start {
-            folds.push(Fold { start_line: start, end_line: end, kind: FoldKind::Region });
+            folds.push(Fold {
+                start_line: start,
+                end_line: end,
+                kind: FoldKind::Region,
+            });
         }
     }
     if let Some((s, e)) = imports {
         if e > s {
-            folds.push(Fold { start_line: s, end_line: e, kind: FoldKind::Imports });
+            folds.push(Fold {
+                start_line: s,
+                end_line: e,
+                kind: FoldKind::Imports,
+            });
         }
     }
     // Runs of whole-line comments.
@@ -193,7 +205,11 @@ pub fn folding(db: &dyn Db, file: SourceFile) -> Vec<Fold> {
             Some((s, e)) if e + 1 == l => Some((s, l)),
             Some((s, e)) => {
                 if e > s {
-                    folds.push(Fold { start_line: s, end_line: e, kind: FoldKind::Comment });
+                    folds.push(Fold {
+                        start_line: s,
+                        end_line: e,
+                        kind: FoldKind::Comment,
+                    });
                 }
                 Some((l, l))
             }
@@ -202,7 +218,11 @@ pub fn folding(db: &dyn Db, file: SourceFile) -> Vec<Fold> {
     }
     if let Some((s, e)) = run {
         if e > s {
-            folds.push(Fold { start_line: s, end_line: e, kind: FoldKind::Comment });
+            folds.push(Fold {
+                start_line: s,
+                end_line: e,
+                kind: FoldKind::Comment,
+            });
         }
     }
     folds.sort_by_key(|f| (f.start_line, f.end_line));

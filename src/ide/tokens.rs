@@ -84,7 +84,10 @@ pub fn tokens(db: &dyn Db, file: SourceFile) -> Vec<Token> {
     out.sort_by_key(|t| (t.span.start, std::cmp::Reverse(t.span.end)));
     let mut kept: Vec<Token> = Vec::with_capacity(out.len());
     for token in out {
-        if kept.last().is_none_or(|last| token.span.start >= last.span.end) {
+        if kept
+            .last()
+            .is_none_or(|last| token.span.start >= last.span.end)
+        {
             kept.push(token);
         }
     }

@@ -110,7 +110,10 @@ impl Server {
                 Ok(Err(_cancelled)) => continue,
                 Err(panic) => {
                     self.client
-                        .log_message(MessageType::ERROR, format!("qualify: request failed: {panic}"))
+                        .log_message(
+                            MessageType::ERROR,
+                            format!("qualify: request failed: {panic}"),
+                        )
                         .await;
                     return None;
                 }
@@ -213,7 +216,9 @@ impl Server {
                 return;
             }
             for (uri, version, diagnostics) in quick {
-                client.publish_diagnostics(uri, diagnostics, Some(version)).await;
+                client
+                    .publish_diagnostics(uri, diagnostics, Some(version))
+                    .await;
             }
             // Step 2: the analysis and the sample.
             let snapshot = state.db.lock().unwrap().clone();
@@ -223,28 +228,7 @@ impl Server {
                         .filter_map(|(path, uri, version)| {
                             let file = snapshot.file(path)?;
                             let text = file.text(&snapshot).clone();
-                            let mut all = db::diagnostics(&snapshot, file).clone();
-                            let mut sample = None;
-                            match db::sample_report(&snapshot, file) {
-                                Some(Ok((_, report))) => {
-                                    all.extend(report.diagnostics.iter().cloned());
-                                    sample = Some(Arc::new(report.clone()));
-                                }
-                                Some(Err(message)) => {
-                                    // Shown once, on the first line, rather than lost.
-                                    all.push(QDiagnostic::new(
-                                        crate::diagnostic::Code::RarelyPasses,
-                                        path.clone(),
-                                        Span::new(0, 0),
-                                        format!("the sample could not be read: {message}"),
-                                    ));
-                                    if let Some(last) = all.last_mut() {
-                                        last.severity = crate::diagnostic::Severity::Note;
-                                    }
-                                }
-                                None => {}
-                            }
-                            all.sort_by_key(|d| (d.span.start, d.code));
+                            let (all, sample) = everything(&snapshot, file);
                             let lines = Lines::new(&text);
                             let lsp: Vec<Diagnostic> = all
                                 .iter()
@@ -252,7 +236,15 @@ impl Server {
                                 .collect();
                             let analysis: Vec<QDiagnostic> =
                                 all.into_iter().filter(is_analysis).collect();
-                            Some((path.clone(), uri.clone(), *version, lsp, text, analysis, sample))
+                            Some((
+                                path.clone(),
+                                uri.clone(),
+                                *version,
+                                lsp,
+                                text,
+                                analysis,
+                                sample,
+                            ))
                         })
                         .collect::<Vec<_>>()
                 }))
@@ -272,7 +264,9 @@ impl Server {
                     Some(report) => state.samples.lock().unwrap().insert(path, report),
                     None => state.samples.lock().unwrap().remove(&path),
                 };
-                client.publish_diagnostics(uri, diagnostics, Some(version)).await;
+                client
+                    .publish_diagnostics(uri, diagnostics, Some(version))
+                    .await;
             }
         });
     }
@@ -289,7 +283,9 @@ impl Server {
     fn edits_to_workspace(db: &Database, edits: Vec<ide::FileEdit>) -> WorkspaceEdit {
         let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
         for edit in edits {
-            let Some(uri) = uri_of(&edit.path) else { continue };
+            let Some(uri) = uri_of(&edit.path) else {
+                continue;
+            };
             changes.entry(uri).or_default().push(TextEdit {
                 range: convert::range_in(db, &edit.path, edit.span),
                 new_text: edit.text,
@@ -300,6 +296,42 @@ impl Server {
             ..WorkspaceEdit::default()
         }
     }
+}
+
+/// Everything reported for a file: checker, analysis and sample findings;
+/// and the sample's report, for hover and hints.
+fn everything(db: &Database, file: SourceFile) -> (Vec<QDiagnostic>, Option<Arc<Report>>) {
+    let mut all = db::diagnostics(db, file).clone();
+    let mut sample = None;
+    match db::sample_report(db, file) {
+        Some(Ok((_, report))) => {
+            all.extend(report.diagnostics.iter().cloned());
+            sample = Some(Arc::new(report.clone()));
+        }
+        Some(Err(message)) => {
+            // Said once, on the first line, rather than lost.
+            let mut note = QDiagnostic::new(
+                crate::diagnostic::Code::RarelyPasses,
+                file.path(db).clone(),
+                Span::new(0, 0),
+                format!("the sample could not be read: {message}"),
+            );
+            note.severity = crate::diagnostic::Severity::Note;
+            all.push(note);
+        }
+        None => {}
+    }
+    all.sort_by_key(|d| (d.span.start, d.code));
+    (all, sample)
+}
+
+/// The sample report of a file: the one the last diagnostics pass kept,
+/// else computed now.
+fn sample_of(db: &Database, file: SourceFile, kept: Option<Arc<Report>>) -> Option<Arc<Report>> {
+    kept.or_else(|| match db::sample_report(db, file) {
+        Some(Ok((_, report))) => Some(Arc::new(report.clone())),
+        _ => None,
+    })
 }
 
 fn is_analysis(d: &QDiagnostic) -> bool {
@@ -389,7 +421,11 @@ fn symbol(lines: &Lines, s: ide::outline::Symbol) -> DocumentSymbol {
     use ide::outline::SymbolKind as K;
     #[allow(deprecated)] // `deprecated` is a required field of the struct
     DocumentSymbol {
-        name: if s.name.is_empty() { "?".into() } else { s.name },
+        name: if s.name.is_empty() {
+            "?".into()
+        } else {
+            s.name
+        },
         detail: s.detail,
         kind: match s.kind {
             K::Import => SymbolKind::MODULE,
@@ -433,7 +469,10 @@ fn format_edits(text: &str, within: Option<Range>) -> Option<Vec<TextEdit>> {
             continue;
         }
         if let Some(r) = within {
-            let (first, last) = (old_range.start as u32, old_range.end.max(old_range.start + 1) as u32 - 1);
+            let (first, last) = (
+                old_range.start as u32,
+                old_range.end.max(old_range.start + 1) as u32 - 1,
+            );
             if last < r.start.line || first > r.end.line {
                 continue;
             }
@@ -531,13 +570,11 @@ impl LanguageServer for Server {
         let roots = self.state.roots.lock().unwrap().clone();
         let mut found = Vec::new();
         for root in roots {
-            let walker = walkdir::WalkDir::new(root)
-                .into_iter()
-                .filter_entry(|e| {
-                    let name = e.file_name().to_string_lossy();
-                    e.depth() == 0
-                        || !(name.starts_with('.') || name == "target" || name == "node_modules")
-                });
+            let walker = walkdir::WalkDir::new(root).into_iter().filter_entry(|e| {
+                let name = e.file_name().to_string_lossy();
+                e.depth() == 0
+                    || !(name.starts_with('.') || name == "target" || name == "node_modules")
+            });
             for entry in walker.flatten().take(20_000) {
                 if entry.path().extension().is_some_and(|x| x == "qual") {
                     found.push(entry.path().to_path_buf());
@@ -559,7 +596,9 @@ impl LanguageServer for Server {
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let doc = params.text_document;
-        let Some(path) = path_of(&doc.uri) else { return };
+        let Some(path) = path_of(&doc.uri) else {
+            return;
+        };
         self.set_text(&path, doc.text);
         self.state.docs.lock().unwrap().insert(
             path,
@@ -608,7 +647,9 @@ impl LanguageServer for Server {
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
         for change in params.changes {
-            let Some(path) = path_of(&change.uri) else { continue };
+            let Some(path) = path_of(&change.uri) else {
+                continue;
+            };
             let open = self.state.docs.lock().unwrap().contains_key(&path);
             if path.extension().is_some_and(|x| x == "qual") {
                 if !open {
@@ -623,6 +664,37 @@ impl LanguageServer for Server {
         self.refresh();
     }
 
+    /// Pull diagnostics: not advertised (editors get them pushed), but
+    /// answered, with everything settled, for tests and tools.
+    async fn diagnostic(
+        &self,
+        params: DocumentDiagnosticParams,
+    ) -> Result<DocumentDiagnosticReportResult> {
+        let Some((_, file)) = self.file_of(&params.text_document.uri) else {
+            return Err(Error::invalid_params("not a file this server knows"));
+        };
+        let items = self
+            .read(move |db| {
+                let lines = Lines::new(file.text(db));
+                everything(db, file)
+                    .0
+                    .iter()
+                    .map(|d| convert::diagnostic(db, &lines, d))
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .unwrap_or_default();
+        Ok(DocumentDiagnosticReportResult::Report(
+            DocumentDiagnosticReport::Full(RelatedFullDocumentDiagnosticReport {
+                related_documents: None,
+                full_document_diagnostic_report: FullDocumentDiagnosticReport {
+                    result_id: None,
+                    items,
+                },
+            }),
+        ))
+    }
+
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let p = params.text_document_position_params;
         let Some((path, file)) = self.file_of(&p.text_document.uri) else {
@@ -633,6 +705,7 @@ impl LanguageServer for Server {
             .read(move |db| {
                 let lines = Lines::new(file.text(db));
                 let offset = lines.offset(p.position);
+                let sample = sample_of(db, file, sample.clone());
                 let (span, markdown) = ide::hover::hover(db, file, offset, sample.as_deref())?;
                 Some(Hover {
                     contents: HoverContents::Markup(MarkupContent {
@@ -911,6 +984,7 @@ impl LanguageServer for Server {
         Ok(self
             .read(move |db| {
                 let lines = Lines::new(file.text(db));
+                let sample = sample_of(db, file, sample.clone());
                 ide::hints::hints(db, file, sample.as_deref())
                     .into_iter()
                     .map(|h| InlayHint {
@@ -923,7 +997,9 @@ impl LanguageServer for Server {
                         padding_right: None,
                         data: None,
                     })
-                    .filter(|h| h.position.line >= range.start.line && h.position.line <= range.end.line)
+                    .filter(|h| {
+                        h.position.line >= range.start.line && h.position.line <= range.end.line
+                    })
                     .collect()
             })
             .await)
@@ -938,7 +1014,7 @@ impl LanguageServer for Server {
         Ok(self
             .read(move |db| {
                 let lines = Lines::new(file.text(db));
-                let extra: Vec<QDiagnostic> = sample
+                let extra: Vec<QDiagnostic> = sample_of(db, file, sample.clone())
                     .as_ref()
                     .map(|s| s.diagnostics.clone())
                     .unwrap_or_default();

@@ -2,7 +2,10 @@
 
 #![allow(dead_code)]
 
+pub mod lsp_client;
 pub mod policy_gen;
+#[path = "../../benches/common/policy_text.rs"]
+pub mod policy_text;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

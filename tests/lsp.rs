@@ -1,0 +1,606 @@
+//! The language server, driven in-process through its `LspService`: every
+//! feature, with snapshots of the responses.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::lsp_client::{Lsp, position_of, uri};
+use serde_json::{Value, json};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn codes(diagnostics: &Value) -> Vec<String> {
+    diagnostics
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A copy of an example folder, so edits and renames never touch the repo.
+fn workspace(example: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let from = root().join("examples").join(example);
+    for entry in walkdir::WalkDir::new(&from) {
+        let entry = entry.unwrap();
+        let to = dir.path().join(entry.path().strip_prefix(&from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&to).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &to).unwrap();
+        }
+    }
+    let path = std::fs::canonicalize(dir.path()).unwrap();
+    (dir, path)
+}
+
+fn redact_in(value: &Value, dir: &Path) -> Value {
+    let text = value
+        .to_string()
+        .replace(&dir.display().to_string(), "[ws]");
+    serde_json::from_str(&text).unwrap()
+}
+
+const TYPO: &str = "field budget: money optional\nfield demo requested: bool default false\n\nstages MQL < SQL\n\nrule hot: budjet known and demo requested => SQL\n";
+
+#[tokio::test]
+async fn diagnostics_are_published_with_code_span_and_fix() {
+    let (_dir, ws) = workspace("b2b-saas");
+    let path = ws.join("typo.qual");
+    std::fs::write(&path, TYPO).unwrap();
+    let mut lsp = Lsp::start(&ws, Value::Null).await;
+    lsp.open(&path, TYPO).await;
+    let published = lsp
+        .published(&path, |p| {
+            p["version"] == 1 && !p["diagnostics"].as_array().unwrap().is_empty()
+        })
+        .await;
+    let d = &published["diagnostics"][0];
+    assert_eq!(d["code"], "Q0101");
+    assert_eq!(d["range"]["start"], json!({ "line": 5, "character": 10 }));
+    assert_eq!(d["range"]["end"], json!({ "line": 5, "character": 16 }));
+    assert!(
+        d["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean `budget`?")
+    );
+    // The quick fix applies the did-you-mean.
+    let actions = lsp
+        .request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": uri(&path) }, "range": d["range"], "context": { "diagnostics": [] } }),
+        )
+        .await;
+    assert_eq!(actions[0]["title"], "Change to `budget`");
+    assert_eq!(actions[0]["isPreferred"], true);
+    let edit = &actions[0]["edit"]["changes"][uri(&path)][0];
+    assert_eq!(edit["newText"], "budget");
+    assert_eq!(edit["range"], d["range"]);
+    // Fixing the text clears the error in the next publication.
+    let fixed = TYPO.replace("budjet", "budget");
+    let version = lsp.change(&path, &fixed).await;
+    let published = lsp
+        .published(&path, |p| {
+            p["version"] == version && !codes(&p["diagnostics"]).contains(&"Q0101".to_string())
+        })
+        .await;
+    assert!(!codes(&published["diagnostics"]).contains(&"Q0101".into()));
+    lsp.shutdown().await;
+}
+
+const CONFLICT: &str = "field budget: money optional\nfield demo requested: bool default false\n\nstages unqualified < MQL < SQL\notherwise unqualified\n\nrule money: budget >= $10_000 => SQL\nrule demo: demo requested => MQL\n";
+
+#[tokio::test]
+async fn analysis_findings_carry_related_rule_witness_and_fixes() {
+    let (_dir, ws) = workspace("b2b-saas");
+    let path = ws.join("conflict.qual");
+    std::fs::write(&path, CONFLICT).unwrap();
+    let mut lsp = Lsp::start(&ws, json!({ "asOf": "2026-06-01" })).await;
+    lsp.open(&path, CONFLICT).await;
+    let diagnostics = lsp.diagnostics(&path).await;
+    insta::assert_json_snapshot!("lsp_conflict_diagnostics", redact_in(&diagnostics, &ws));
+    let conflict = diagnostics
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "Q0303")
+        .expect("a conflict");
+    assert!(
+        conflict["message"]
+            .as_str()
+            .unwrap()
+            .contains("for example: {")
+    );
+    assert_eq!(
+        conflict["relatedInformation"][0]["location"]["uri"],
+        uri(&path)
+    );
+    let actions = lsp
+        .request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": uri(&path) }, "range": conflict["range"], "context": { "diagnostics": [] } }),
+        )
+        .await;
+    let titles: Vec<&str> = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    assert!(
+        titles.contains(&"Mark the overlap as intended: add `overrides demo`"),
+        "{titles:?}"
+    );
+    assert!(
+        titles.contains(&"Turn the example lead into a test"),
+        "{titles:?}"
+    );
+    // Apply both: the overlap is marked and the new test passes.
+    let mut text = CONFLICT.to_string();
+    let mut edits: Vec<(usize, String)> = Vec::new();
+    for a in actions.as_array().unwrap() {
+        let title = a["title"].as_str().unwrap();
+        if title.starts_with("Mark the overlap") || title.starts_with("Turn the example") {
+            let e = &a["edit"]["changes"][uri(&path)][0];
+            let (line, ch) = (
+                e["range"]["start"]["line"].as_u64().unwrap() as usize,
+                e["range"]["start"]["character"].as_u64().unwrap() as usize,
+            );
+            let offset = text
+                .split_inclusive('\n')
+                .take(line)
+                .map(str::len)
+                .sum::<usize>()
+                + ch;
+            edits.push((offset, e["newText"].as_str().unwrap().to_string()));
+        }
+    }
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    for (offset, insert) in edits {
+        text.insert_str(offset, &insert);
+    }
+    insta::assert_snapshot!("lsp_conflict_after_actions", text);
+    std::fs::write(&path, &text).unwrap();
+    let out = common::qualify(&["test", path.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = common::qualify(&["check", "--as-of", "2026-06-01", path.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("Q0303"), "{stdout}");
+    lsp.shutdown().await;
+}
+
+#[tokio::test]
+async fn hover_explains_fields_criteria_scores_stages_and_rules() {
+    let (_dir, ws) = workspace("b2b-saas");
+    let path = ws.join("policy.qual");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lsp = Lsp::start(&ws, json!({ "asOf": "2026-06-01" })).await;
+    lsp.open(&path, &text).await;
+    let mut hovers = Vec::new();
+    for (needle, skip) in [
+        ("company size: integer", 2),
+        ("icp fit: company", 1),
+        ("fit >= 30", 1),
+        ("engagement >= 25", 3),
+        ("=> SQL because \"Budget", 4),
+        ("rule hot engagement", 8),
+        ("industry in { saas", 2),
+    ] {
+        let (line, ch) = position_of(&text, needle, skip);
+        let hover = lsp.at("textDocument/hover", &path, line, ch).await;
+        hovers.push(json!({ "at": needle, "hover": hover["contents"]["value"] }));
+    }
+    insta::assert_json_snapshot!("lsp_hovers", hovers);
+    // Off any name, on nothing: no hover, no error.
+    let none = lsp.at("textDocument/hover", &path, 0, 0).await;
+    assert!(none.is_null());
+    lsp.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_sample_adds_strictness_findings_pass_rates_and_hints() {
+    let (_dir, ws) = workspace("b2b-saas");
+    let path = ws.join("policy.qual");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lsp = Lsp::start(
+        &ws,
+        json!({ "asOf": "2026-06-01", "sample": "leads.csv", "minPassRate": "30%" }),
+    )
+    .await;
+    lsp.open(&path, &text).await;
+    let diagnostics = lsp.diagnostics(&path).await;
+    assert!(
+        codes(&diagnostics).contains(&"Q0310".to_string()),
+        "{diagnostics:#}"
+    );
+    let (line, ch) = position_of(&text, "rule ready to buy", 7);
+    let hover = lsp.at("textDocument/hover", &path, line, ch).await;
+    let value = hover["contents"]["value"].as_str().unwrap();
+    assert!(value.contains("sample leads ("), "{value}");
+    let hints = lsp
+        .request(
+            "textDocument/inlayHint",
+            json!({ "textDocument": { "uri": uri(&path) }, "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 999, "character": 0 } } }),
+        )
+        .await;
+    let labels: Vec<String> = hints
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            format!(
+                "{}: {}",
+                h["position"]["line"],
+                h["label"].as_str().unwrap()
+            )
+        })
+        .collect();
+    insta::assert_json_snapshot!("lsp_inlay_hints_with_sample", labels);
+    // The editor setting can switch the sample off again.
+    lsp.notify(
+        "workspace/didChangeConfiguration",
+        json!({ "settings": { "qualify": { "asOf": "2026-06-01", "noConfig": true } } }),
+    )
+    .await;
+    let diagnostics = lsp.diagnostics(&path).await;
+    assert!(!codes(&diagnostics).contains(&"Q0310".to_string()));
+    lsp.shutdown().await;
+}
+
+#[tokio::test]
+async fn definition_references_and_rename_reach_across_files() {
+    let (_dir, ws) = workspace("team-shared");
+    let inbound = ws.join("inbound.qual");
+    let outbound = ws.join("outbound.qual");
+    let bant = ws.join("shared/bant.qual");
+    let text = std::fs::read_to_string(&inbound).unwrap();
+    let mut lsp = Lsp::start(&ws, Value::Null).await;
+    lsp.open(&inbound, &text).await;
+    // `bant` in inbound.qual is declared in shared/bant.qual and used by
+    // outbound.qual too.
+    let (line, ch) = position_of(&text, "bant and icp fit", 1);
+    let def = lsp.at("textDocument/definition", &inbound, line, ch).await;
+    assert_eq!(def["uri"], uri(&bant));
+    let refs = lsp
+        .request(
+            "textDocument/references",
+            json!({ "textDocument": { "uri": uri(&inbound) }, "position": { "line": line, "character": ch }, "context": { "includeDeclaration": true } }),
+        )
+        .await;
+    insta::assert_json_snapshot!("lsp_references_bant", redact_in(&refs, &ws));
+    let files: std::collections::BTreeSet<&str> = refs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["uri"].as_str().unwrap())
+        .collect();
+    assert!(
+        files.contains(uri(&outbound).as_str()),
+        "outbound.qual uses it too: {files:?}"
+    );
+    // Rename reaches every file; a taken name is refused.
+    let prepare = lsp
+        .at("textDocument/prepareRename", &inbound, line, ch)
+        .await;
+    assert_eq!(prepare["placeholder"], "bant");
+    let rename = |name: &str| json!({ "textDocument": { "uri": uri(&inbound) }, "position": { "line": line, "character": ch }, "newName": name });
+    let edit = lsp.request("textDocument/rename", rename("bant met")).await;
+    insta::assert_json_snapshot!("lsp_rename_bant", redact_in(&edit, &ws));
+    let clash = lsp
+        .call("textDocument/rename", rename("has budget"))
+        .await
+        .unwrap_err();
+    assert!(
+        clash["message"]
+            .as_str()
+            .unwrap()
+            .contains("already the name of a criterion"),
+        "{clash}"
+    );
+    let bad = lsp
+        .call("textDocument/rename", rename("fit and more"))
+        .await
+        .unwrap_err();
+    assert!(
+        bad["message"].as_str().unwrap().contains("is not a name"),
+        "{bad}"
+    );
+    lsp.shutdown().await;
+}
+
+#[tokio::test]
+async fn renaming_a_field_keeps_the_column_it_reads() {
+    let (_dir, ws) = workspace("b2b-saas");
+    let path = ws.join("small.qual");
+    let text = "field budget: money optional\nstages MQL < SQL\nrule r: budget known => SQL\n";
+    std::fs::write(&path, text).unwrap();
+    let mut lsp = Lsp::start(&ws, Value::Null).await;
+    lsp.open(&path, text).await;
+    let edit = lsp
+        .request(
+            "textDocument/rename",
+            json!({ "textDocument": { "uri": uri(&path) }, "position": { "line": 2, "character": 9 }, "newName": "annual budget" }),
+        )
+        .await;
+    let edits = &edit["changes"][uri(&path)];
+    let new_texts: Vec<&str> = edits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["newText"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        new_texts,
+        ["annual budget", " from \"budget\"", "annual budget"]
+    );
+    lsp.shutdown().await;
+}
+
+#[tokio::test]
+async fn outline_folding_tokens_and_formatting() {
+    let (_dir, ws) = workspace("b2b-saas");
+    let path = ws.join("policy.qual");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lsp = Lsp::start(&ws, Value::Null).await;
+    lsp.open(&path, &text).await;
+    let doc = json!({ "textDocument": { "uri": uri(&path) } });
+    let symbols = lsp
+        .request("textDocument/documentSymbol", doc.clone())
+        .await;
+    let outline: Vec<String> = symbols
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {} ({}) children {}",
+                s["kind"],
+                s["name"].as_str().unwrap(),
+                s["detail"].as_str().unwrap_or(""),
+                s["children"].as_array().map_or(0, Vec::len)
+            )
+        })
+        .collect();
+    insta::assert_json_snapshot!("lsp_outline", outline);
+    let folds = lsp.request("textDocument/foldingRange", doc.clone()).await;
+    insta::assert_json_snapshot!("lsp_folding", folds);
+    // Semantic tokens, decoded back to text and type.
+    let tokens = lsp
+        .request("textDocument/semanticTokens/full", doc.clone())
+        .await;
+    let data: Vec<u32> = tokens["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as u32)
+        .collect();
+    let lines: Vec<&str> = text.lines().collect();
+    let types = [
+        "keyword",
+        "type",
+        "string",
+        "number",
+        "operator",
+        "comment",
+        "enumMember",
+        "property",
+        "function",
+        "variable",
+        "class",
+        "method",
+    ];
+    let (mut line, mut col) = (0u32, 0u32);
+    let mut decoded = Vec::new();
+    for t in data.chunks(5) {
+        if t[0] > 0 {
+            col = 0;
+        }
+        line += t[0];
+        col += t[1];
+        let l = lines[line as usize];
+        let piece: String = l.chars().skip(col as usize).take(t[2] as usize).collect();
+        if (20..40).contains(&line) {
+            decoded.push(format!(
+                "{line}:{col} {piece} {}{}",
+                types[t[3] as usize],
+                if t[4] == 1 { " (declaration)" } else { "" }
+            ));
+        }
+    }
+    insta::assert_json_snapshot!("lsp_semantic_tokens", decoded);
+    // Formatting: the canonical file needs no edit; a messy line gets one.
+    let none = lsp
+        .request("textDocument/formatting", json!({ "textDocument": { "uri": uri(&path) }, "options": { "tabSize": 2, "insertSpaces": true } }))
+        .await;
+    assert_eq!(none, json!([]));
+    let messy = text.replace(
+        "rule engaged fit: fit >= 30",
+        "rule   engaged fit:   fit>=30",
+    );
+    lsp.change(&path, &messy).await;
+    let edits = lsp
+        .request("textDocument/formatting", json!({ "textDocument": { "uri": uri(&path) }, "options": { "tabSize": 2, "insertSpaces": true } }))
+        .await;
+    insta::assert_json_snapshot!("lsp_formatting", edits);
+    let (l, _) = position_of(&messy, "rule   engaged", 0);
+    let outside = lsp
+        .request(
+            "textDocument/rangeFormatting",
+            json!({ "textDocument": { "uri": uri(&path) }, "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 3, "character": 0 } }, "options": { "tabSize": 2, "insertSpaces": true } }),
+        )
+        .await;
+    assert_eq!(outside, json!([]));
+    let inside = lsp
+        .request(
+            "textDocument/rangeFormatting",
+            json!({ "textDocument": { "uri": uri(&path) }, "range": { "start": { "line": l, "character": 0 }, "end": { "line": l, "character": 5 } }, "options": { "tabSize": 2, "insertSpaces": true } }),
+        )
+        .await;
+    assert_eq!(inside, edits);
+    lsp.shutdown().await;
+}
+
+/// Labels offered at the end of `prefix`, appended to the policy.
+async fn completions(lsp: &mut Lsp, path: &Path, base: &str, prefix: &str) -> Vec<String> {
+    let text = format!("{base}{prefix}");
+    lsp.change(path, &text).await;
+    let line = text.matches('\n').count() as u32;
+    let ch = text.rsplit('\n').next().unwrap().encode_utf16().count() as u32;
+    let items = lsp.at("textDocument/completion", path, line, ch).await;
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn completion_knows_the_context() {
+    let (_dir, ws) = workspace("b2b-saas");
+    let path = ws.join("policy.qual");
+    let base = std::fs::read_to_string(&path).unwrap();
+    let mut lsp = Lsp::start(&ws, Value::Null).await;
+    lsp.open(&path, &base).await;
+    let mut seen = Vec::new();
+    for prefix in [
+        "",
+        "rule new: ",
+        "rule new: company size ",
+        "rule new: industry ",
+        "rule new: industry in { ",
+        "rule new: need = ",
+        "rule new: demo requested and budget known => ",
+        "rule new: demo requested => SQL overrides ",
+        "rule new: job title ",
+        "rule new: last activity ",
+        "rule new: icp fit and compa",
+        "field region: ",
+        "test \"t\" {\n  expect ",
+        "test \"t\" {\n  lead { industry: ",
+        "score s {\n  ",
+        "rule new: job title contains \"",
+    ] {
+        let labels = completions(&mut lsp, &path, &base, prefix).await;
+        seen.push(json!({ "after": prefix, "offers": labels }));
+    }
+    insta::assert_json_snapshot!("lsp_completions", seen);
+    // A multi-word name replaces every word already typed.
+    let text = format!("{base}rule new: company si");
+    lsp.change(&path, &text).await;
+    let line = text.matches('\n').count() as u32;
+    let items = lsp.at("textDocument/completion", &path, line, 20).await;
+    let size = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["label"] == "company size")
+        .expect("company size offered");
+    assert_eq!(size["textEdit"]["range"]["start"]["character"], 10);
+    lsp.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_file_with_syntax_errors_still_answers() {
+    let (_dir, ws) = workspace("b2b-saas");
+    let path = ws.join("policy.qual");
+    let good = std::fs::read_to_string(&path).unwrap();
+    let broken = good
+        .replace("criterion decision maker:", "criterion decision maker")
+        .replace("+10 when job title", "+10 whenn job title");
+    let mut lsp = Lsp::start(&ws, Value::Null).await;
+    lsp.open(&path, &broken).await;
+    let diagnostics = lsp.diagnostics(&path).await;
+    let syntax: Vec<u64> = diagnostics
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "Q0001")
+        .map(|d| d["range"]["start"]["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(syntax.len(), 2, "one per broken line: {diagnostics:#}");
+    // Hover, definition and completion still work in the parts that parsed.
+    let (line, ch) = position_of(&broken, "icp fit =>", 1);
+    let hover = lsp.at("textDocument/hover", &path, line, ch).await;
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("criterion")
+    );
+    let def = lsp.at("textDocument/definition", &path, line, ch).await;
+    assert_eq!(
+        def["range"]["start"]["line"],
+        position_of(&broken, "criterion icp fit", 0).0
+    );
+    let (line, ch) = position_of(&broken, "=> SQL because \"Budget", 4);
+    let items = lsp.at("textDocument/completion", &path, line, ch).await;
+    assert!(!items.as_array().unwrap().is_empty());
+    lsp.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_change_to_a_shared_file_rechecks_the_policies_importing_it() {
+    let (_dir, ws) = workspace("team-shared");
+    let inbound = ws.join("inbound.qual");
+    let bant = ws.join("shared/bant.qual");
+    let inbound_text = std::fs::read_to_string(&inbound).unwrap();
+    let bant_text = std::fs::read_to_string(&bant).unwrap();
+    let mut lsp = Lsp::start(&ws, Value::Null).await;
+    lsp.open(&inbound, &inbound_text).await;
+    lsp.open(&bant, &bant_text).await;
+    assert!(
+        !codes(&lsp.diagnostics(&inbound).await)
+            .iter()
+            .any(|c| c.starts_with("Q0") && c.as_str() < "Q0200")
+    );
+    // Rename the criterion in the shared file only: inbound now names nothing.
+    let edited = bant_text.replace("criterion has budget:", "criterion budget ok:");
+    lsp.change(&bant, &edited).await;
+    let published = lsp
+        .published(&inbound, |p| {
+            codes(&p["diagnostics"]).contains(&"Q0101".to_string())
+        })
+        .await;
+    let message = published["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "Q0101")
+        .unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.contains("has budget"), "{message}");
+    lsp.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_edit_supersedes_a_long_analysis() {
+    let (_dir, ws) = workspace("b2b-saas");
+    let path = ws.join("big.qual");
+    // Slow to analyse in a debug build (many overlapping score rules).
+    let big = common::policy_text::generate_policy(400, 3);
+    std::fs::write(&path, &big).unwrap();
+    let mut lsp = Lsp::start(&ws, Value::Null).await;
+    lsp.open(&path, &big).await;
+    let version = lsp.change(&path, TYPO).await;
+    // The checker's answer for the new text arrives without waiting for the
+    // old analysis to finish.
+    let published = lsp
+        .published(&path, |p| {
+            p["version"] == version && codes(&p["diagnostics"]).contains(&"Q0101".to_string())
+        })
+        .await;
+    assert_eq!(published["version"], version);
+    lsp.shutdown().await;
+}
