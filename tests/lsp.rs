@@ -604,3 +604,58 @@ async fn an_edit_supersedes_a_long_analysis() {
     assert_eq!(published["version"], version);
     lsp.shutdown().await;
 }
+
+/// Every example policy typed into the server one character at a time, with
+/// diagnostics, hover and completion asked at each step: every request is
+/// answered, nothing panics, nothing hangs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typing_every_example_one_character_at_a_time() {
+    let mut policies: Vec<PathBuf> = walkdir::WalkDir::new(root().join("examples"))
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .filter(|p| p.extension().is_some_and(|x| x == "qual"))
+        .collect();
+    policies.sort();
+    assert!(policies.len() >= 5);
+    let mut steps = 0;
+    for policy in policies {
+        // Typed in place, in a copy of its example, so its imports resolve.
+        let relative = policy.strip_prefix(root().join("examples")).unwrap();
+        let example = relative
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_str()
+            .unwrap();
+        let (_dir, ws) = workspace(example);
+        let path = ws.join(relative.strip_prefix(example).unwrap());
+        let full = std::fs::read_to_string(&policy).unwrap();
+        let mut lsp = Lsp::start(&ws, json!({ "asOf": "2026-06-01", "noConfig": true })).await;
+        lsp.open(&path, "").await;
+        let mut typed = String::new();
+        for c in full.chars() {
+            typed.push(c);
+            lsp.change(&path, &typed).await;
+            let line = typed.matches('\n').count() as u32;
+            let ch = typed.rsplit('\n').next().unwrap().encode_utf16().count() as u32;
+            let diagnostics = lsp.diagnostics(&path).await;
+            assert!(diagnostics.is_array());
+            lsp.at("textDocument/hover", &path, line, ch).await;
+            let items = lsp.at("textDocument/completion", &path, line, ch).await;
+            assert!(items.is_array(), "completion answers at every step");
+            steps += 1;
+        }
+        // The whole text typed: as clean as the file itself.
+        let diagnostics = lsp.diagnostics(&path).await;
+        let errors: Vec<&Value> = diagnostics
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["severity"] == 1 && d["code"] != "Q0003" && d["code"] != "Q0004")
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:#?}", policy.display());
+        lsp.shutdown().await;
+    }
+    assert!(steps > 5000);
+}
