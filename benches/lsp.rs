@@ -1,0 +1,143 @@
+//! `cargo bench --bench lsp`: the language server, in process.
+//!
+//! - After a one-character edit in a 2,000-line policy: time until the
+//!   checker's diagnostics for the new text are published (target: under
+//!   50 ms in release), and until the analysis findings follow.
+//! - Resident memory of the server with 50 policies open.
+
+mod common;
+#[path = "../tests/common/lsp_client.rs"]
+mod lsp_client;
+
+use std::fmt::Write;
+use std::time::{Duration, Instant};
+
+use common::policy_text::generate_policy;
+use lsp_client::Lsp;
+use serde_json::json;
+
+/// The generated policy with its escalations reviewed, as a maintained
+/// policy has them: each rule `overrides` the stages below its own, so the
+/// analysis reports what is left rather than every overlapping pair.
+fn reviewed(text: &str) -> String {
+    const LADDER: [&str; 4] = ["nurture", "MQL", "SQL", "opportunity"];
+    let mut out = String::with_capacity(text.len() * 2);
+    for line in text.lines() {
+        out.push_str(line);
+        if line.starts_with("rule ") {
+            if let Some(stage) = line.rsplit("=> ").next() {
+                let below: Vec<&str> = LADDER
+                    .iter()
+                    .take_while(|s| **s != stage)
+                    .copied()
+                    .collect();
+                if !below.is_empty() && below.len() < LADDER.len() {
+                    let _ = write!(out, " overrides {}", below.join(", "));
+                }
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A policy of about 2,000 lines: 300 rules plus test blocks, as a large
+/// real policy has.
+fn policy_of_2000_lines() -> String {
+    let mut text = reviewed(&generate_policy(300, 7));
+    let mut i = 0;
+    while text.lines().count() < 2000 {
+        let _ = write!(
+            text,
+            "\ntest \"generated {i}\" {{\n  as of 2026-06-01\n  lead {{ visits: {}, demo requested: true }}\n  expect score engagement = {}\n}}\n",
+            i % 5,
+            20 + 3 * (i % 5)
+        );
+        i += 1;
+    }
+    text
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn median(mut xs: Vec<Duration>) -> Duration {
+    xs.sort();
+    xs[xs.len() / 2]
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = dir.path().to_path_buf();
+        let options = json!({ "asOf": "2026-06-01", "noConfig": true });
+
+        let text = policy_of_2000_lines();
+        let path = ws.join("big.qual");
+        std::fs::write(&path, &text).unwrap();
+        let mut lsp = Lsp::start(&ws, options.clone()).await;
+        lsp.open(&path, &text).await;
+        let settled = lsp.diagnostics(&path).await; // settle: the first analysis
+        println!("({} diagnostics on the 2,000-line policy)", settled.as_array().unwrap().len());
+        // Edit one character of a rule's threshold, back and forth.
+        let at = text.find("visits > ").expect("a visits rule") + "visits > ".len();
+        let (mut quick, mut full) = (Vec::new(), Vec::new());
+        for round in 0..15 {
+            let mut edited = text.clone();
+            if round % 2 == 0 {
+                let digit = edited.as_bytes()[at];
+                let other = if digit == b'9' { "8" } else { "9" };
+                edited.replace_range(at..at + 1, other);
+            }
+            let start = Instant::now();
+            let version = lsp.change(&path, &edited).await;
+            lsp.published(&path, |p| p["version"] == version).await;
+            quick.push(start.elapsed());
+            lsp.published(&path, |p| p["version"] == version).await;
+            full.push(start.elapsed());
+        }
+        println!(
+            "one-character edit in a {}-line policy ({} rules): checker diagnostics published in {:.1} ms, analysis findings in {:.0} ms (median of {})",
+            text.lines().count(),
+            300,
+            median(quick).as_secs_f64() * 1e3,
+            median(full).as_secs_f64() * 1e3,
+            15
+        );
+        lsp.shutdown().await;
+
+        // Memory with 50 open policies of 100 rules each (~250 lines).
+        let before = rss_kib();
+        let mut lsp = Lsp::start(&ws, options).await;
+        for i in 0..50 {
+            let text = reviewed(&generate_policy(100, 100 + i));
+            let path = ws.join(format!("policy{i}.qual"));
+            std::fs::write(&path, &text).unwrap();
+            lsp.open(&path, &text).await;
+        }
+        for i in 0..50 {
+            lsp.diagnostics(&ws.join(format!("policy{i}.qual"))).await;
+        }
+        let after = rss_kib();
+        println!(
+            "50 open policies (100 rules each), analysed: server memory {:.1} MiB (process RSS grew from {:.1} to {:.1} MiB)",
+            (after.saturating_sub(before)) as f64 / 1024.0,
+            before as f64 / 1024.0,
+            after as f64 / 1024.0
+        );
+        lsp.shutdown().await;
+    });
+}
