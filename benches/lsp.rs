@@ -5,15 +5,16 @@
 //!   50 ms in release), and until the analysis findings follow.
 //! - Resident memory of the server with 50 policies open.
 
-mod common;
 #[path = "../tests/common/lsp_client.rs"]
 mod lsp_client;
+#[path = "common/policy_text.rs"]
+mod policy_text;
 
 use std::fmt::Write;
 use std::time::{Duration, Instant};
 
-use common::policy_text::generate_policy;
 use lsp_client::Lsp;
+use policy_text::generate_policy;
 use serde_json::json;
 
 /// The generated policy with its escalations reviewed, as a maintained
