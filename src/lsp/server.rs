@@ -56,6 +56,8 @@ struct State {
     published: Mutex<HashMap<PathBuf, Published>>,
     /// Counts edits; a diagnostics pass publishes only if none came since.
     edits: AtomicU64,
+    /// The client can watch files for us.
+    watch_files: std::sync::atomic::AtomicBool,
 }
 
 /// Editor settings: `initializationOptions`, or `settings.qualify` of
@@ -509,6 +511,14 @@ impl LanguageServer for Server {
             roots.extend(params.root_uri.as_ref().and_then(path_of));
         }
         *self.state.roots.lock().unwrap() = roots;
+        let can_watch = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|w| w.dynamic_registration)
+            .unwrap_or(false);
+        self.state.watch_files.store(can_watch, Ordering::SeqCst);
         if let Some(options) = &params.initialization_options {
             self.apply_settings(options);
         }
@@ -565,6 +575,31 @@ impl LanguageServer for Server {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        // Hear about policies, qualify.toml and sample files changing on
+        // disk, when the client lets the server ask (without blocking here
+        // on the client's answer).
+        if self.state.watch_files.load(Ordering::SeqCst) {
+            let client = self.client.clone();
+            tokio::spawn(async move {
+                let watchers: Vec<serde_json::Value> = [
+                    "**/*.qual",
+                    "**/qualify.toml",
+                    "**/*.csv",
+                    "**/*.jsonl",
+                    "**/*.json",
+                ]
+                .iter()
+                .map(|glob| serde_json::json!({ "globPattern": glob }))
+                .collect();
+                let _ = client
+                    .register_capability(vec![Registration {
+                        id: "qualify-watch".into(),
+                        method: "workspace/didChangeWatchedFiles".into(),
+                        register_options: Some(serde_json::json!({ "watchers": watchers })),
+                    }])
+                    .await;
+            });
+        }
         // Every policy in the workspace, so references and rename reach
         // files that are not open.
         let roots = self.state.roots.lock().unwrap().clone();
