@@ -56,8 +56,52 @@ fn mutate(seed: &str, ops: &[(usize, u8, u8)]) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+/// Every editor feature, at `offsets` (and the text's edges), on any text.
+fn ask_everything(text: &str, offsets: &[usize]) {
+    use qualify::ide;
+    let mut db = qualify::db::Database::default();
+    db.set_as_of(20_600);
+    let file = db.set_file(Path::new("/virtual/editor.qual"), text.to_string());
+    ide::outline::symbols(&db, file);
+    ide::outline::folding(&db, file);
+    for token in ide::tokens::tokens(&db, file) {
+        assert!(token.span.end as usize <= text.len());
+    }
+    ide::hints::hints(&db, file, None);
+    let ends = [0, text.len(), text.len() + 10];
+    for &offset in offsets.iter().chain(&ends) {
+        let offset = if text.is_empty() {
+            offset
+        } else {
+            offset % (text.len() + 1)
+        };
+        ide::hover::hover(&db, file, offset, None);
+        ide::navigate::definition(&db, file, offset);
+        ide::navigate::references(&db, &[], file, offset, true);
+        let _ = ide::navigate::rename(&db, &[], file, offset, "new name");
+        for c in ide::complete::complete(&db, file, offset) {
+            assert!(c.replace.start <= c.replace.end && c.replace.end as usize <= text.len());
+        }
+        let span = qualify::syntax::Span::new(offset.min(text.len()), offset.min(text.len()));
+        ide::actions::actions(&db, file, span, &[]);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn editor_features_never_panic_on_mutated_policies(
+        ops in proptest::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 1..8),
+        offsets in proptest::collection::vec(any::<usize>(), 4),
+    ) {
+        ask_everything(&mutate(SEED, &ops), &offsets);
+    }
+
+    #[test]
+    fn editor_features_never_panic_on_random_text(text in "\\PC{0,120}", offsets in proptest::collection::vec(any::<usize>(), 4)) {
+        ask_everything(&text, &offsets);
+    }
 
     #[test]
     fn mutated_policies_never_panic(ops in proptest::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 1..12)) {
