@@ -295,14 +295,19 @@ pub fn analysis(db: &dyn Db, file: SourceFile) -> Vec<crate::analysis::Finding> 
         return Vec::new();
     }
     let policy = &checked.policy;
-    let texts: Vec<&str> = policy
-        .files
-        .iter()
-        .map(|p| db.load(p).map(|f| f.text(db).as_str()).unwrap_or(""))
-        .collect();
+    let texts = sources(db, policy);
     crate::analysis::analyze_interruptible(policy, &texts, *db.settings().as_of(db), &|| {
         db.unwind_if_revision_cancelled()
     })
+}
+
+/// The text of each of `policy.files`, for quoting clauses in findings.
+fn sources<'db>(db: &'db dyn Db, policy: &check::Policy) -> Vec<&'db str> {
+    policy
+        .files
+        .iter()
+        .map(|p| db.load(p).map(|f| f.text(db).as_str()).unwrap_or(""))
+        .collect()
 }
 
 /// Where each name of a policy is written and what it names, across the
@@ -348,11 +353,7 @@ pub fn sample_report(
     let settings = db.settings();
     settings.disk_generation(db);
     let policy = &checked.policy;
-    let texts: Vec<&str> = policy
-        .files
-        .iter()
-        .map(|p| db.load(p).map(|f| f.text(db).as_str()).unwrap_or(""))
-        .collect();
+    let texts = sources(db, policy);
     let report = crate::analysis::sample::findings_interruptible(
         policy,
         &texts,

@@ -150,7 +150,8 @@ pub fn findings_interruptible(
     })
 }
 
-fn percent(part: usize, whole: usize) -> String {
+/// `part` of `whole` as a percentage, with two decimals below 0.1%.
+pub fn percent(part: usize, whole: usize) -> String {
     let share = if whole == 0 {
         0.0
     } else {

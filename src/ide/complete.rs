@@ -42,7 +42,7 @@ enum Context {
     LineStart,
     Condition,
     AfterOperand(Operand),
-    Values { field: Option<usize>, quoted: bool },
+    Values { field: Option<usize> },
     Stages,
     Overrides,
     FieldType,
@@ -50,7 +50,6 @@ enum Context {
     ScoreLine,
     TestLine,
     LeadField,
-    LeadValue(usize),
     Expect,
     ExpectScore,
     ExpectRule,
@@ -148,14 +147,10 @@ pub fn complete(db: &dyn Db, file: SourceFile, offset: usize) -> Vec<Completion>
                 names(policy, &mut push);
             }
         }
-        Context::Values { field, quoted } => match field.map(|f| &policy.fields[f].ty) {
+        Context::Values { field } => match field.map(|f| &policy.fields[f].ty) {
             Some(FieldType::Enum(values)) => {
                 for v in values {
-                    let insert = if quoted {
-                        v.clone()
-                    } else {
-                        crate::syntax::format::enum_value(v)
-                    };
+                    let insert = crate::syntax::format::enum_value(v);
                     push(v.clone(), ItemKind::EnumValue, insert, false, None);
                 }
             }
@@ -288,28 +283,6 @@ pub fn complete(db: &dyn Db, file: SourceFile, offset: usize) -> Vec<Completion>
                     false,
                     Some(f.ty.describe().into()),
                 );
-            }
-        }
-        Context::LeadValue(f) => {
-            let ty = &policy.fields[f].ty;
-            match ty {
-                FieldType::Enum(values) => {
-                    for v in values {
-                        push(
-                            v.clone(),
-                            ItemKind::EnumValue,
-                            crate::syntax::format::enum_value(v),
-                            false,
-                            None,
-                        );
-                    }
-                }
-                FieldType::Bool => {
-                    for v in ["true", "false"] {
-                        push(v.into(), ItemKind::Keyword, v.into(), false, None);
-                    }
-                }
-                _ => {}
             }
         }
         Context::Expect => {
@@ -570,26 +543,8 @@ fn in_string_or_comment(line: &str) -> bool {
 /// `text` (`score fit {`, `test "…" {`), if any.
 fn open_block(text: &str) -> Option<String> {
     let mut stack: Vec<usize> = Vec::new();
-    let mut in_string = false;
-    let mut in_comment = false;
-    let mut escaped = false;
-    for (i, c) in text.char_indices() {
-        if in_comment {
-            in_comment = c != '\n';
-            continue;
-        }
-        if in_string {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' | '\n' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    for (i, c) in crate::syntax::code_chars(text) {
         match c {
-            '#' => in_comment = true,
-            '"' => in_string = true,
             '{' => stack.push(i),
             '}' => {
                 stack.pop();
@@ -605,14 +560,7 @@ fn open_block(text: &str) -> Option<String> {
 /// The longest name of `policy` (field, criterion or score) that `text` ends
 /// with, as a whole word.
 fn trailing_operand(policy: &Policy, text: &str) -> Option<Operand> {
-    let text = text.trim_end();
-    let ends_with = |name: &str| {
-        text.ends_with(name)
-            && text[..text.len() - name.len()]
-                .chars()
-                .next_back()
-                .is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
-    };
+    let ends_with = |name: &str| ends_with_word(text, name);
     let mut best: Option<(usize, Operand)> = None;
     let mut consider = |name: &str, op: Operand| {
         if ends_with(name) && best.is_none_or(|(len, _)| name.len() > len) {
@@ -661,7 +609,6 @@ fn context(policy: &Policy, before: &str, block: Option<&str>) -> Context {
                 let head = head.strip_suffix(" not").unwrap_or(head);
                 return Context::Values {
                     field: trailing_field(policy, head),
-                    quoted: false,
                 };
             }
             if before[..open].trim_end().ends_with("lead") {
@@ -736,7 +683,6 @@ fn context(policy: &Policy, before: &str, block: Option<&str>) -> Context {
             if !rest.ends_with(['<', '>', '!', '=']) {
                 return Context::Values {
                     field: trailing_field(policy, rest),
-                    quoted: false,
                 };
             }
         }
@@ -773,7 +719,7 @@ fn lead_context(policy: &Policy, inside: &str) -> Context {
     match current.find(':') {
         None => Context::LeadField,
         Some(colon) => match policy.field_by_name(current[..colon].trim()) {
-            Some(f) => Context::LeadValue(f),
+            Some(f) => Context::Values { field: Some(f) },
             None => Context::Nothing,
         },
     }

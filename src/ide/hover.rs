@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::{name_at, slice};
-use crate::analysis::sample::Report;
+use crate::analysis::sample::{Report, percent};
 use crate::check::names::Target;
 use crate::check::{FieldType, Policy, RuleId, format_number, thousands};
 use crate::db::{self, Db, SourceFile};
@@ -41,18 +41,6 @@ pub fn hover(
         .iter()
         .position(|r| r.loc.file == 0 && r.loc.span == item.span)?;
     Some((item.span, rule(policy, r, sample)))
-}
-
-fn percent(part: usize, whole: usize) -> String {
-    if whole == 0 {
-        return "0%".into();
-    }
-    let share = part as f64 * 100.0 / whole as f64;
-    if share > 0.0 && share < 0.1 {
-        format!("{share:.2}%")
-    } else {
-        format!("{share:.1}%")
-    }
 }
 
 fn passes(part: usize, report: &Report) -> String {

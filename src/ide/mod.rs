@@ -20,7 +20,7 @@ pub mod tokens;
 use std::path::{Path, PathBuf};
 
 use crate::check::names::{NameRef, Target};
-use crate::check::{Checked, Loc, Policy};
+use crate::check::{Loc, Policy};
 use crate::db::{self, Db, SourceFile};
 use crate::syntax::Span;
 
@@ -71,11 +71,6 @@ pub fn file_span(policy: &Policy, loc: Loc) -> FileSpan {
 /// Two paths name the same file.
 pub fn same_file(a: &Path, b: &Path) -> bool {
     a == b || db::file_key(a) == db::file_key(b)
-}
-
-/// The checked policy and text of a file.
-pub fn checked(db: &dyn Db, file: SourceFile) -> &Checked {
-    db::checked(db, file)
 }
 
 /// The text of `span` in `file`, or "" when out of range.

@@ -6,4 +6,4 @@ pub mod format;
 mod parser;
 
 pub use ast::*;
-pub use parser::{Lexeme, MAX_NESTING, Parsed, escape, is_valid_name, lexemes, parse};
+pub use parser::{Lexeme, MAX_NESTING, Parsed, code_chars, escape, is_valid_name, lexemes, parse};

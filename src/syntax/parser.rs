@@ -78,15 +78,16 @@ pub fn parse(path: &Path, text: &str) -> Parsed {
     }
 }
 
-fn too_deep(text: &str) -> Option<usize> {
-    let mut depth = 0usize;
+/// The characters of `text` outside strings and comments, with their byte
+/// offsets: what bracket counting sees.
+pub fn code_chars(text: &str) -> impl Iterator<Item = (usize, char)> + '_ {
     let mut in_string = false;
     let mut in_comment = false;
     let mut escaped = false;
-    for (i, c) in text.char_indices() {
+    text.char_indices().filter(move |&(_, c)| {
         if in_comment {
             in_comment = c != '\n';
-            continue;
+            return false;
         }
         if in_string {
             match c {
@@ -95,11 +96,21 @@ fn too_deep(text: &str) -> Option<usize> {
                 '"' | '\n' => in_string = false,
                 _ => {}
             }
-            continue;
+            return false;
         }
         match c {
             '#' => in_comment = true,
             '"' => in_string = true,
+            _ => return true,
+        }
+        false
+    })
+}
+
+fn too_deep(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, c) in code_chars(text) {
+        match c {
             '(' | '{' | '[' => {
                 depth += 1;
                 if depth > MAX_NESTING {
