@@ -9,14 +9,20 @@ local function fail(message)
   vim.cmd("cquit 1")
 end
 
-local client_id = vim.lsp.start_client({
-  name = "qualify",
-  cmd = { bin, "lsp" },
-  root_dir = vim.fn.getcwd(),
-  init_options = { asOf = "2026-06-01" },
-})
-if not client_id then fail("the server did not start") end
-vim.lsp.buf_attach_client(0, client_id)
+-- Installed as editors/nvim/README.md says: on the runtime path, then setup.
+vim.opt.runtimepath:append(os.getenv("QUALIFY_NVIM_PLUGIN"))
+-- A config file would do this before start-up; this script runs after it,
+-- so detection is switched on again to read the new ftdetect/.
+vim.cmd("filetype off")
+vim.cmd("filetype plugin on")
+vim.cmd("syntax on")
+require("qualify").setup({ cmd = { bin, "lsp" }, settings = { asOf = "2026-06-01" } })
+vim.cmd("edit " .. vim.fn.fnameescape(os.getenv("QUALIFY_POLICY")))
+if vim.bo.filetype ~= "qualify" then fail("filetype is '" .. vim.bo.filetype .. "'") end
+if not vim.wait(10000, function() return #vim.lsp.buf_get_clients(0) > 0 end, 20) then
+  fail("the server did not attach")
+end
+local client_id = vim.lsp.buf_get_clients(0)[1].id
 
 local function errors()
   return vim.diagnostic.get(0, { severity = vim.diagnostic.severity.ERROR })

@@ -1,0 +1,2 @@
+" Qualify policies: *.qual
+autocmd BufRead,BufNewFile *.qual set filetype=qualify
