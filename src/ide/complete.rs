@@ -94,103 +94,67 @@ pub fn complete(db: &dyn Db, file: SourceFile, offset: usize) -> Vec<Completion>
     let word_span = Span::new(offset - partial_len, offset);
     let block = open_block(&text[..line_start]);
     let context = context(policy, before, block.as_deref());
-    let mut out = Vec::new();
-    let mut push = |label: String, kind, insert: String, snippet: bool, detail: Option<String>| {
-        out.push(Completion {
-            label,
-            kind,
-            insert,
-            snippet,
-            replace: word_span,
-            detail,
-        });
+    let mut offers = Offers {
+        out: Vec::new(),
+        replace: word_span,
     };
+    let o = &mut offers;
     match context {
         Context::LineStart => {
             for kw in LINE_KEYWORDS {
-                push(
-                    kw.to_string(),
-                    ItemKind::Keyword,
-                    format!("{kw} "),
-                    false,
-                    None,
-                );
+                o.add(kw, ItemKind::Keyword, &format!("{kw} "), None);
             }
-            for s in snippets(policy) {
-                push(s.0.into(), ItemKind::Snippet, s.2, true, Some(s.1.into()));
+            for (label, detail, insert) in snippets(policy) {
+                o.add(label, ItemKind::Snippet, &insert, Some(detail));
             }
-            names(policy, &mut push);
+            o.names(policy);
         }
         Context::Condition => {
-            names(policy, &mut push);
-            push("not".into(), ItemKind::Keyword, "not ".into(), false, None);
-            push(
-                "at least N of (…)".into(),
+            o.names(policy);
+            o.add("not", ItemKind::Keyword, "not ", None);
+            o.add(
+                "at least N of (…)",
                 ItemKind::Snippet,
-                "at least ${1:2} of (${2:condition}, ${3:condition})".into(),
-                true,
-                Some("true when N of the conditions are".into()),
+                "at least ${1:2} of (${2:condition}, ${3:condition})",
+                Some("true when N of the conditions are"),
             );
         }
         Context::AfterOperand(op) => {
             for (label, insert, detail) in operators(policy, op) {
-                push(
-                    label.into(),
-                    ItemKind::Operator,
-                    insert.into(),
-                    insert.contains('$'),
-                    detail.map(String::from),
-                );
+                o.add(label, ItemKind::Operator, insert, detail);
             }
             // `company si`: the word being typed may continue a longer name.
             if partial_len > 0 {
-                names(policy, &mut push);
+                o.names(policy);
             }
         }
         Context::Values { field } => match field.map(|f| &policy.fields[f].ty) {
             Some(FieldType::Enum(values)) => {
                 for v in values {
-                    let insert = crate::syntax::format::enum_value(v);
-                    push(v.clone(), ItemKind::EnumValue, insert, false, None);
+                    o.add(
+                        v,
+                        ItemKind::EnumValue,
+                        &crate::syntax::format::enum_value(v),
+                        None,
+                    );
                 }
             }
             Some(FieldType::Bool) => {
                 for v in ["true", "false"] {
-                    push(v.into(), ItemKind::Keyword, v.into(), false, None);
+                    o.add(v, ItemKind::Keyword, v, None);
                 }
             }
             _ => {}
         },
-        Context::Stages => {
-            for s in policy.stages.iter().rev() {
-                push(
-                    s.name.clone(),
-                    ItemKind::Stage,
-                    s.name.clone(),
-                    false,
-                    Some("stage".into()),
-                );
-            }
-        }
+        Context::Stages => o.stages(policy, "stage"),
         Context::Overrides => {
-            for r in policy.rules.iter() {
-                if let Some(label) = &r.label {
-                    push(
-                        label.clone(),
-                        ItemKind::Rule,
-                        label.clone(),
-                        false,
-                        Some("rule".into()),
-                    );
-                }
-            }
+            o.rules(policy);
             for s in &policy.stages {
-                push(
-                    s.name.clone(),
+                o.add(
+                    &s.name,
                     ItemKind::Stage,
-                    s.name.clone(),
-                    false,
-                    Some("every rule of this stage".into()),
+                    &s.name,
+                    Some("every rule of this stage"),
                 );
             }
         }
@@ -198,13 +162,12 @@ pub fn complete(db: &dyn Db, file: SourceFile, offset: usize) -> Vec<Completion>
             for t in [
                 "bool", "integer", "number", "money", "string", "date", "list",
             ] {
-                push(t.into(), ItemKind::Type, t.into(), false, None);
+                o.add(t, ItemKind::Type, t, None);
             }
-            push(
-                "enum { … }".into(),
+            o.add(
+                "enum { … }",
                 ItemKind::Type,
-                "enum { ${1:a}, ${2:b} }".into(),
-                true,
+                "enum { ${1:a}, ${2:b} }",
                 None,
             );
         }
@@ -219,130 +182,69 @@ pub fn complete(db: &dyn Db, file: SourceFile, offset: usize) -> Vec<Completion>
                 ("separator \"…\"", "separator \"${1:;}\""),
                 ("key", "key"),
             ] {
-                push(
-                    label.into(),
-                    ItemKind::Keyword,
-                    insert.into(),
-                    insert.contains('$'),
-                    None,
-                );
+                o.add(label, ItemKind::Keyword, insert, None);
             }
         }
         Context::ScoreLine => {
-            push(
-                "+N when …".into(),
+            o.add(
+                "+N when …",
                 ItemKind::Snippet,
-                "+${1:10} when ${2:condition}".into(),
-                true,
+                "+${1:10} when ${2:condition}",
                 None,
             );
-            push(
-                "+N per FIELD cap M".into(),
+            o.add(
+                "+N per FIELD cap M",
                 ItemKind::Snippet,
-                "+${1:1} per ${2:field} cap ${3:10}".into(),
-                true,
+                "+${1:1} per ${2:field} cap ${3:10}",
                 None,
             );
-            push(
-                "cap".into(),
+            o.add(
+                "cap",
                 ItemKind::Keyword,
-                "cap ${1:100}".into(),
-                true,
-                Some("bound on the total".into()),
+                "cap ${1:100}",
+                Some("bound on the total"),
             );
         }
         Context::TestLine => {
-            push(
-                "lead { … }".into(),
+            o.add(
+                "lead { … }",
                 ItemKind::Snippet,
-                "lead { ${1:field}: ${2:value} }".into(),
-                true,
+                "lead { ${1:field}: ${2:value} }",
                 None,
             );
-            push(
-                "expect".into(),
-                ItemKind::Keyword,
-                "expect ".into(),
-                false,
-                None,
-            );
-            push(
-                "as of".into(),
-                ItemKind::Keyword,
-                "as of ${1:2026-01-01}".into(),
-                true,
-                None,
-            );
+            o.add("expect", ItemKind::Keyword, "expect ", None);
+            o.add("as of", ItemKind::Keyword, "as of ${1:2026-01-01}", None);
         }
         Context::LeadField => {
             for f in &policy.fields {
-                push(
-                    f.name.clone(),
+                o.add(
+                    &f.name,
                     ItemKind::Field,
-                    format!("{}: ", f.name),
-                    false,
-                    Some(f.ty.describe().into()),
+                    &format!("{}: ", f.name),
+                    Some(f.ty.describe()),
                 );
             }
         }
         Context::Expect => {
-            for s in policy.stages.iter().rev() {
-                push(
-                    s.name.clone(),
-                    ItemKind::Stage,
-                    s.name.clone(),
-                    false,
-                    Some("stage".into()),
-                );
-            }
-            push(
-                "no stage".into(),
-                ItemKind::Keyword,
-                "no stage".into(),
-                false,
-                None,
-            );
-            push(
-                "score".into(),
-                ItemKind::Keyword,
-                "score ".into(),
-                false,
-                None,
-            );
-            push(
-                "rule".into(),
-                ItemKind::Keyword,
-                "rule ".into(),
-                false,
-                None,
-            );
+            o.stages(policy, "stage");
+            o.add("no stage", ItemKind::Keyword, "no stage", None);
+            o.add("score", ItemKind::Keyword, "score ", None);
+            o.add("rule", ItemKind::Keyword, "rule ", None);
         }
         Context::ExpectScore => {
             for s in &policy.scores {
-                push(
-                    s.name.clone(),
+                o.add(
+                    &s.name,
                     ItemKind::Score,
-                    format!("{} = ", s.name),
-                    false,
-                    Some("score".into()),
+                    &format!("{} = ", s.name),
+                    Some("score"),
                 );
             }
         }
-        Context::ExpectRule => {
-            for r in &policy.rules {
-                if let Some(label) = &r.label {
-                    push(
-                        label.clone(),
-                        ItemKind::Rule,
-                        label.clone(),
-                        false,
-                        Some("rule".into()),
-                    );
-                }
-            }
-        }
+        Context::ExpectRule => o.rules(policy),
         Context::Nothing => {}
     }
+    let mut out = offers.out;
     widen_for_names(line, line_start, offset, &mut out);
     out
 }
@@ -375,37 +277,58 @@ fn widen_for_names(line: &str, line_start: usize, offset: usize, out: &mut [Comp
     }
 }
 
-fn names(policy: &Policy, push: &mut impl FnMut(String, ItemKind, String, bool, Option<String>)) {
-    for f in &policy.fields {
-        let ty = match &f.ty {
-            FieldType::Enum(values) => format!("enum {{ {} }}", values.join(", ")),
-            other => other.describe().to_string(),
-        };
-        push(
-            f.name.clone(),
-            ItemKind::Field,
-            f.name.clone(),
-            false,
-            Some(format!("field: {ty}")),
-        );
+/// Completions being collected, all replacing the word being typed.
+struct Offers {
+    out: Vec<Completion>,
+    replace: Span,
+}
+
+impl Offers {
+    /// An item inserting `insert`; a snippet when it has `$` tab stops.
+    fn add(&mut self, label: &str, kind: ItemKind, insert: &str, detail: Option<&str>) {
+        self.out.push(Completion {
+            label: label.to_string(),
+            kind,
+            insert: insert.to_string(),
+            snippet: insert.contains('$'),
+            replace: self.replace,
+            detail: detail.map(String::from),
+        });
     }
-    for c in &policy.criteria {
-        push(
-            c.name.clone(),
-            ItemKind::Criterion,
-            c.name.clone(),
-            false,
-            Some("criterion".into()),
-        );
+
+    /// Fields, criteria and scores: what a condition can name.
+    fn names(&mut self, policy: &Policy) {
+        for f in &policy.fields {
+            let ty = match &f.ty {
+                FieldType::Enum(values) => format!("enum {{ {} }}", values.join(", ")),
+                other => other.describe().to_string(),
+            };
+            self.add(
+                &f.name,
+                ItemKind::Field,
+                &f.name,
+                Some(&format!("field: {ty}")),
+            );
+        }
+        for c in &policy.criteria {
+            self.add(&c.name, ItemKind::Criterion, &c.name, Some("criterion"));
+        }
+        for s in &policy.scores {
+            self.add(&s.name, ItemKind::Score, &s.name, Some("score"));
+        }
     }
-    for s in &policy.scores {
-        push(
-            s.name.clone(),
-            ItemKind::Score,
-            s.name.clone(),
-            false,
-            Some("score".into()),
-        );
+
+    /// Stages, highest first.
+    fn stages(&mut self, policy: &Policy, detail: &str) {
+        for s in policy.stages.iter().rev() {
+            self.add(&s.name, ItemKind::Stage, &s.name, Some(detail));
+        }
+    }
+
+    fn rules(&mut self, policy: &Policy) {
+        for label in policy.rules.iter().filter_map(|r| r.label.as_ref()) {
+            self.add(label, ItemKind::Rule, label, Some("rule"));
+        }
     }
 }
 

@@ -43,13 +43,18 @@ pub fn hover(
     Some((item.span, rule(policy, r, sample)))
 }
 
-fn passes(part: usize, report: &Report) -> String {
+/// "1,137 of 9,240 sample leads (12.3%)"
+fn of_sample(part: usize, report: &Report) -> String {
     format!(
-        "passes {} of {} sample leads ({})",
+        "{} of {} sample leads ({})",
         thousands(part as u64),
         thousands(report.stats.leads as u64),
         percent(part, report.stats.leads)
     )
+}
+
+fn passes(part: usize, report: &Report) -> String {
+    format!("passes {}", of_sample(part, report))
 }
 
 fn quoted(values: &[String]) -> String {
@@ -120,13 +125,7 @@ fn field(policy: &Policy, f: usize, sample: Option<&Report>) -> String {
     }
     if let Some(report) = sample {
         let missing = report.stats.missing.get(f).copied().unwrap_or(0);
-        let _ = write!(
-            out,
-            "\n\nMissing in {} of {} sample leads ({}).",
-            thousands(missing as u64),
-            thousands(report.stats.leads as u64),
-            percent(missing, report.stats.leads)
-        );
+        let _ = write!(out, "\n\nMissing in {}.", of_sample(missing, report));
     }
     out
 }
@@ -214,13 +213,7 @@ fn stage(policy: &Policy, s: usize, sample: Option<&Report>) -> String {
     }
     if let Some(report) = sample {
         if let Some(&n) = report.stats.stage_reached.get(s) {
-            let _ = write!(
-                out,
-                "\n\nReached by {} of {} sample leads ({}).",
-                thousands(n as u64),
-                thousands(report.stats.leads as u64),
-                percent(n, report.stats.leads)
-            );
+            let _ = write!(out, "\n\nReached by {}.", of_sample(n, report));
         }
     }
     out
