@@ -659,3 +659,33 @@ async fn typing_every_example_one_character_at_a_time() {
     }
     assert!(steps > 5000);
 }
+
+#[tokio::test]
+async fn sample_rows_that_cannot_be_read_are_reported_not_dropped() {
+    let (_dir, ws) = workspace("b2b-saas");
+    let path = ws.join("policy.qual");
+    let text = std::fs::read_to_string(&path).unwrap();
+    // Line 3 of the sample gets an unclosed quote.
+    let leads = std::fs::read_to_string(ws.join("leads.csv")).unwrap();
+    let mut lines: Vec<String> = leads.lines().map(String::from).collect();
+    lines[2] = lines[2].replacen(',', ",\"", 1);
+    std::fs::write(ws.join("broken.csv"), lines.join("\n") + "\n").unwrap();
+    let mut lsp = Lsp::start(&ws, json!({ "asOf": "2026-06-01", "sample": "broken.csv" })).await;
+    lsp.open(&path, &text).await;
+    let diagnostics = lsp.diagnostics(&path).await;
+    let note = diagnostics
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| {
+            d["message"]
+                .as_str()
+                .unwrap()
+                .contains("rejected and not counted")
+        })
+        .unwrap_or_else(|| panic!("a note about the rejected rows: {diagnostics:#}"));
+    let message = note["message"].as_str().unwrap();
+    assert!(message.contains("(first: line 3"), "{message}");
+    assert_eq!(note["severity"], 3);
+    lsp.shutdown().await;
+}

@@ -305,22 +305,34 @@ impl Server {
 fn everything(db: &Database, file: SourceFile) -> (Vec<QDiagnostic>, Option<Arc<Report>>) {
     let mut all = db::diagnostics(db, file).clone();
     let mut sample = None;
+    // What the sample could not give is said on the first line, as a note,
+    // rather than lost: the editor has no stderr to print it to.
+    let note = |message: String| {
+        let mut note = QDiagnostic::new(
+            crate::diagnostic::Code::RarelyPasses,
+            file.path(db).clone(),
+            Span::new(0, 0),
+            message,
+        );
+        note.severity = crate::diagnostic::Severity::Note;
+        note
+    };
     match db::sample_report(db, file) {
-        Some(Ok((_, report))) => {
+        Some(Ok((config, report))) => {
             all.extend(report.diagnostics.iter().cloned());
+            let rejected = &report.read.rejected;
+            if let Some(first) = rejected.first() {
+                all.push(note(format!(
+                    "sample {}: {} leads read, {} row{} rejected and not counted (first: {first})",
+                    config.file.display(),
+                    crate::check::thousands(report.read.leads as u64),
+                    crate::check::thousands(rejected.len() as u64),
+                    if rejected.len() == 1 { "" } else { "s" },
+                )));
+            }
             sample = Some(Arc::new(report.clone()));
         }
-        Some(Err(message)) => {
-            // Said once, on the first line, rather than lost.
-            let mut note = QDiagnostic::new(
-                crate::diagnostic::Code::RarelyPasses,
-                file.path(db).clone(),
-                Span::new(0, 0),
-                format!("the sample could not be read: {message}"),
-            );
-            note.severity = crate::diagnostic::Severity::Note;
-            all.push(note);
-        }
+        Some(Err(message)) => all.push(note(format!("the sample could not be read: {message}"))),
         None => {}
     }
     all.sort_by_key(|d| (d.span.start, d.code));
