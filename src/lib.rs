@@ -14,4 +14,5 @@ pub mod leads;
 pub mod line_index;
 pub mod lsp;
 pub mod render;
+pub mod sql;
 pub mod syntax;

@@ -3,6 +3,7 @@
 //! failures, 2 usage or I/O errors.
 
 mod check;
+mod compile;
 mod explain;
 mod fmt;
 mod init;
@@ -63,6 +64,12 @@ enum Command {
         after_help = "Examples:\n  qualify explain policy.qual leads.csv --id L-1003\n  qualify explain policy.qual leads.csv --row 12 --as-of 2026-06-01\n  qualify explain policy.qual --lead '{\"budget\": 40000, \"demo requested\": true}'\n  qualify explain policy.qual leads.csv --id L-1003 --format json"
     )]
     Explain(explain::Args),
+    /// Compile a policy to SQL for a warehouse (DuckDB, PostgreSQL,
+    /// Snowflake, BigQuery, Spark) or to a dbt model.
+    #[command(
+        after_help = "Examples:\n  qualify compile policy.qual --dialect duckdb --table leads\n  qualify compile policy.qual --dialect postgres --table crm.leads --view qualified_leads\n  qualify compile policy.qual --dialect snowflake --as-of 2026-06-30\n  qualify compile policy.qual --target dbt --dialect bigquery --table crm.leads -o models/qualified_leads.sql\n\nThe table's columns are the schema's source columns (`from \"…\"`), read as text.\nOutput columns: the key field(s), stage, one column per score, rule, qualify_error.\nExit status: 0 written, 1 policy errors or a construct the dialect cannot express, 2 usage error."
+    )]
+    Compile(compile::Args),
     /// Start the language server (LSP over stdin/stdout) for editors.
     #[command(
         after_help = "Editors start this themselves; see editors/ for VS Code, Neovim and Helix.\nSettings (initializationOptions or settings.qualify): sample, minPassRate, maxMissing, noConfig, asOf."
@@ -102,6 +109,7 @@ pub fn main() -> ExitCode {
         Command::Init(args) => init::run(args),
         Command::Run(args) => run::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Compile(args) => compile::run(args),
         Command::Lsp => crate::lsp::serve_stdio().map(|()| ExitCode::SUCCESS),
     };
     match result {
