@@ -40,6 +40,8 @@ struct Case {
     /// A CSV whose first column is `qualify_test_row` (1, 2, …).
     csv: PathBuf,
     columns: Vec<String>,
+    /// Compile with `AsOf::Now` (the engine's date; `as_of` is then today).
+    now: bool,
 }
 
 // ---------------------------------------------------------------- native side
@@ -76,7 +78,11 @@ fn query(case: &Case, dialect: Dialect) -> String {
         &Options {
             dialect,
             source: Source::Table("leads".into()),
-            as_of: AsOf::Date(case.as_of),
+            as_of: if case.now {
+                AsOf::Now
+            } else {
+                AsOf::Date(case.as_of)
+            },
             keep: vec![ROW.into()],
         },
     )
@@ -382,13 +388,28 @@ fn example_policies_give_the_same_results_in_duckdb_and_postgres() {
         ("team-shared/inbound.qual", "team-shared/leads.csv"),
         ("team-shared/outbound.qual", "team-shared/leads.csv"),
         ("x-education/policy.qual", "x-education/leads.csv"),
+        (
+            "../tests/sql/constructs.qual",
+            "../tests/sql/constructs.csv",
+        ),
+        // Again, against the engine's current date.
+        ("b2b-saas/policy.qual", "b2b-saas/leads.csv"),
+        (
+            "../tests/sql/constructs.qual",
+            "../tests/sql/constructs.csv",
+        ),
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let as_of = date_from_ymd("2026-06-01").unwrap();
     let cases: Vec<Case> = examples
         .iter()
         .enumerate()
         .map(|(i, (policy_path, leads))| {
+            let now = i >= examples.len() - 2;
+            let as_of = if now {
+                today()
+            } else {
+                date_from_ymd("2026-06-01").unwrap()
+            };
             let policy = common::policy(root.join(policy_path).to_str().unwrap());
             let csv = dir.path().join(format!("example-{i}.csv"));
             let columns = example_csv(&policy, &root.join(leads), &csv);
@@ -400,6 +421,7 @@ fn example_policies_give_the_same_results_in_duckdb_and_postgres() {
                 as_of,
                 csv,
                 columns: all,
+                now,
             }
         })
         .collect();
@@ -545,6 +567,7 @@ fn generated_case(seed: u64, dir: &Path) -> Case {
         as_of: policy_gen::as_of(),
         csv,
         columns,
+        now: false,
     }
 }
 
@@ -596,6 +619,7 @@ rule tabbed: notes contains "a\tb" => hot
         as_of: 0,
         csv,
         columns: all,
+        now: false,
     };
     let expected = vec![Some("quoted"), Some("tabbed"), None];
     let rules: Vec<Option<&str>> = native(&case)
@@ -634,4 +658,152 @@ fn native_side_reads_generated_files() {
             .iter()
             .any(|o| matches!(o, Outcome::Decided { .. }))
     );
+}
+
+/// Golden files for every dialect, reviewed against each engine's SQL
+/// reference (Snowflake, BigQuery and Spark cannot run here): every
+/// construct, against the engine's current date.
+#[test]
+fn every_construct_in_every_dialect() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sql/constructs.qual");
+    let policy = common::policy(path.to_str().unwrap());
+    for dialect in Dialect::ALL {
+        let sql = sql::compile(
+            &policy,
+            &Options {
+                dialect,
+                source: Source::Table("crm.Leads 2026".into()),
+                as_of: AsOf::Now,
+                keep: vec!["Email".into()],
+            },
+        )
+        .unwrap();
+        insta::assert_snapshot!(format!("constructs_{}", dialect.key()), sql);
+    }
+}
+
+/// What a dialect cannot express is refused, naming the construct and the
+/// dialect, never compiled wrong.
+#[test]
+fn unsupported_constructs_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("policy.qual");
+    std::fs::write(
+        &source,
+        "field a: list optional separator \",\"\nfield b: list optional\nstages no < yes\na = b => yes\n",
+    )
+    .unwrap();
+    let out = common::qualify(&["compile", source.to_str().unwrap(), "--dialect", "duckdb"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = common::stderr(&out);
+    assert!(
+        err.contains("comparing the lists `a` and `b` cannot be compiled to DuckDB SQL: their separators differ"),
+        "{err}"
+    );
+    let mut policy = common::policy(path_str(&dir.path().join("policy.qual")).as_str()).clone();
+    policy.rules.clear();
+    policy.stages[0].name = "no\0stage".into();
+    let refused = sql::compile(
+        &policy,
+        &Options {
+            dialect: Dialect::Postgres,
+            source: Source::Table("leads".into()),
+            as_of: AsOf::Now,
+            keep: vec![],
+        },
+    )
+    .unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "a stage name (\"no\\0stage\") cannot be compiled to PostgreSQL SQL: PostgreSQL text cannot contain the NUL character"
+    );
+    // DuckDB holds it.
+    assert!(
+        sql::compile(
+            &policy,
+            &Options {
+                dialect: Dialect::DuckDb,
+                source: Source::Table("leads".into()),
+                as_of: AsOf::Now,
+                keep: vec![],
+            },
+        )
+        .is_ok()
+    );
+}
+
+fn path_str(p: &Path) -> String {
+    p.to_str().unwrap().to_string()
+}
+
+/// The command line: the header, a view, a dbt model, and the query the
+/// README tells CI to diff is stable.
+#[test]
+fn compile_command_writes_views_and_dbt_models() {
+    let policy = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/b2b-saas/policy.qual");
+    let view = common::qualify(&[
+        "compile",
+        policy,
+        "--dialect",
+        "postgres",
+        "--table",
+        "crm.leads",
+        "--view",
+        "analytics.qualified_leads",
+        "--as-of",
+        "2026-06-01",
+    ]);
+    assert!(view.status.success(), "{}", common::stderr(&view));
+    let text = common::stdout(&view);
+    assert!(text.contains("CREATE OR REPLACE VIEW \"analytics\".\"qualified_leads\" AS\nWITH"));
+    assert!(text.contains("FROM \"crm\".\"leads\""));
+    assert!(text.trim_end().ends_with(';'));
+    assert!(text.starts_with("-- Generated by `qualify compile` from policy.qual for PostgreSQL."));
+    let again = common::qualify(&[
+        "compile",
+        policy,
+        "--dialect",
+        "postgres",
+        "--table",
+        "crm.leads",
+        "--view",
+        "analytics.qualified_leads",
+        "--as-of",
+        "2026-06-01",
+    ]);
+    assert_eq!(
+        common::stdout(&again),
+        text,
+        "compiling twice gives the same text"
+    );
+
+    let dbt = common::qualify(&[
+        "compile",
+        policy,
+        "--target",
+        "dbt",
+        "--dialect",
+        "snowflake",
+        "--table",
+        "crm.leads",
+    ]);
+    assert!(dbt.status.success(), "{}", common::stderr(&dbt));
+    let model = common::stdout(&dbt);
+    assert!(model.contains("{{ config(materialized='view') }}"));
+    assert!(model.contains("FROM {{ source('crm', 'leads') }}"));
+    assert!(model.contains("DATEADD(day, -30, CURRENT_DATE)"));
+    insta::assert_snapshot!("dbt_model_b2b_saas_snowflake", model);
+
+    let bad = common::qualify(&[
+        "compile",
+        policy,
+        "--target",
+        "dbt",
+        "--dialect",
+        "spark",
+        "--table",
+        "a b",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(common::stderr(&bad).contains("for dbt, name a model"));
 }
