@@ -116,12 +116,22 @@ for t in 1 2; do
     --as-of "$AS_OF" --threads "$t"
   record "duckdb$t" "DuckDB $DUCKDB_VERSION, $t thread$([[ $t == 1 ]] || echo s)"
 done
+if ((HAVE_QUALIFY)); then
+  # The same policy compiled by `qualify compile`, run by DuckDB over the CSV.
+  "$QUALIFY" compile "$POLICY" --dialect duckdb --table leads --as-of "$AS_OF" -o "$OUT_DIR/compiled.sql"
+  for t in 1 2; do
+    bench "compiled$t" "$VENV/bin/python" "$HERE/duckdb_compiled.py" "$OUT_DIR/compiled.sql" "$DATA" \
+      "$OUT_DIR/compiled$t.csv" --threads "$t"
+    record "compiled$t" "DuckDB $DUCKDB_VERSION running \`qualify compile\` SQL, $t thread$([[ $t == 1 ]] || echo s)"
+  done
+fi
 
 # ---- agreement --------------------------------------------------------------
 echo "comparing outputs …" >&2
 CMP_ARGS=("baseline=$OUT_DIR/baseline.csv")
 if ((HAVE_QUALIFY)); then CMP_ARGS+=(--ordered qualify "qualify=$OUT_DIR/qualify.csv"); fi
 CMP_ARGS+=("duckdb1=$OUT_DIR/duckdb1.csv" "duckdb2=$OUT_DIR/duckdb2.csv")
+if ((HAVE_QUALIFY)); then CMP_ARGS+=("compiled1=$OUT_DIR/compiled1.csv" "compiled2=$OUT_DIR/compiled2.csv"); fi
 AGREE=0
 python3 "$HERE/compare.py" "${CMP_ARGS[@]}" >&2 || AGREE=$?
 
@@ -138,10 +148,11 @@ for n in "${NAMES[@]}"; do
     'BEGIN { printf "| %s | %.3f | %.0f | %.0f | %.0f |\n", label, s, rows / s, bytes / 1e6 / s, kib / 1024 }'
 done
 echo
-for t in 1 2; do
-  q=$(sed -n 's/^duckdb [0-9] thread(s): \([0-9.]*\) s$/\1/p' "$OUT_DIR/duckdb$t.stderr")
+for n in duckdb1 duckdb2 compiled1 compiled2; do
+  [[ -f $OUT_DIR/$n.stderr ]] || continue
+  q=$(sed -n 's/^duckdb [0-9] thread(s): \([0-9.]*\) s$/\1/p' "$OUT_DIR/$n.stderr")
   if [[ -n $q ]]; then
-    echo "DuckDB, $t thread(s): ${q} s of it in the query itself (the rest is Python start-up and \`import duckdb\`)."
+    echo "${LABEL[$n]}: ${q} s of it in the query itself (the rest is Python start-up and \`import duckdb\`)."
   fi
 done
 if ((!HAVE_QUALIFY)); then
