@@ -74,7 +74,12 @@ enum Command {
     #[command(
         after_help = "Editors start this themselves; see editors/ for VS Code, Neovim and Helix.\nSettings (initializationOptions or settings.qualify): sample, minPassRate, maxMissing, noConfig, asOf."
     )]
-    Lsp,
+    Lsp {
+        /// Accepted and ignored: stdin/stdout is the only transport, and
+        /// clients such as vscode-languageclient add this flag.
+        #[arg(long, hide = true)]
+        stdio: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -110,7 +115,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Compile(args) => compile::run(args),
-        Command::Lsp => crate::lsp::serve_stdio().map(|()| ExitCode::SUCCESS),
+        Command::Lsp { .. } => crate::lsp::serve_stdio().map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -360,11 +360,35 @@ pub fn parse_number(bytes: &[u8]) -> Option<f64> {
     {
         return None;
     }
+    if !within_digit_limits(bytes) {
+        return None;
+    }
     std::str::from_utf8(bytes)
         .ok()?
         .parse::<f64>()
         .ok()
         .filter(|n| n.is_finite())
+}
+
+/// At most 200 digits before the point, 100 after it and two in the
+/// exponent: every such number is finite in every engine, so the compiled
+/// SQL (`sql::NUMBER`) can accept exactly what this accepts without a cast
+/// ever overflowing.
+fn within_digit_limits(bytes: &[u8]) -> bool {
+    let (mantissa, exponent) = match bytes.iter().position(|b| matches!(b, b'e' | b'E')) {
+        Some(at) => (&bytes[..at], &bytes[at + 1..]),
+        None => (bytes, &b""[..]),
+    };
+    let mantissa = mantissa
+        .strip_prefix(b"-")
+        .or_else(|| mantissa.strip_prefix(b"+"))
+        .unwrap_or(mantissa);
+    let (whole, fraction) = match mantissa.iter().position(|&b| b == b'.') {
+        Some(at) => (&mantissa[..at], &mantissa[at + 1..]),
+        None => (mantissa, &b""[..]),
+    };
+    let exponent_digits = exponent.iter().filter(|b| b.is_ascii_digit()).count();
+    whole.len() <= 200 && fraction.len() <= 100 && exponent_digits <= 2
 }
 
 /// Money: an optional sign and currency sign, digits with optional
@@ -401,7 +425,10 @@ pub fn parse_money(text: &[u8]) -> Option<f64> {
         }
     }
     let digits: String = whole.chars().filter(|c| *c != ',').collect();
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || digits.len() > 200 {
+        return None;
+    }
+    if fraction.is_some_and(|f| f.len() > 100) {
         return None;
     }
     let value = match fraction {
@@ -503,5 +530,9 @@ mod tests {
         assert_eq!(parse_money("1,20".as_bytes()), None);
         assert_eq!(parse_money("12a".as_bytes()), None);
         assert_eq!(parse_money("$".as_bytes()), None);
+        assert_eq!(parse_number(b"1e400"), None);
+        assert_eq!(parse_number(b"1e99"), Some(1e99));
+        assert_eq!(parse_number("9".repeat(201).as_bytes()), None);
+        assert_eq!(parse_money("9".repeat(201).as_bytes()), None);
     }
 }

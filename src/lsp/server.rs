@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use serde::Deserialize;
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
@@ -58,24 +57,12 @@ struct State {
     edits: AtomicU64,
     /// The client can watch files for us.
     watch_files: std::sync::atomic::AtomicBool,
+    /// Problems with the initialization options, shown once the client is
+    /// initialized (it may not be sent messages before).
+    settings_problems: Mutex<Vec<String>>,
 }
 
-/// Editor settings: `initializationOptions`, or `settings.qualify` of
-/// `workspace/didChangeConfiguration`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-struct Settings {
-    /// A lead file to measure pass rates on; relative to the first
-    /// workspace folder.
-    sample: Option<String>,
-    min_pass_rate: Option<serde_json::Value>,
-    max_missing: Option<serde_json::Value>,
-    /// Ignore qualify.toml.
-    no_config: bool,
-    /// The date `within N days` is judged against (YYYY-MM-DD).
-    as_of: Option<String>,
-}
-
+/// A rate setting (`minPassRate`, `maxMissing`): 0.05 or "5%".
 fn rate(value: &Option<serde_json::Value>) -> Option<f64> {
     match value.as_ref()? {
         serde_json::Value::Number(n) => crate::config::parse_rate(&n.to_string()).ok(),
@@ -124,32 +111,91 @@ impl Server {
         None
     }
 
-    fn apply_settings(&self, value: &serde_json::Value) {
+    /// Apply the editor's settings, key by key: a key of the wrong type is
+    /// reported and left out, never the reason to drop the others. Returns
+    /// the problems, for the caller to show.
+    fn apply_settings(&self, value: &serde_json::Value) -> Vec<String> {
+        use serde_json::Value as J;
         let value = value.get("qualify").unwrap_or(value);
-        let Ok(settings) = serde_json::from_value::<Settings>(value.clone()) else {
-            return;
+        let mut problems = Vec::new();
+        let get = |key: &str| value.get(key).filter(|v| !v.is_null());
+        let sample = match get("sample") {
+            Some(J::String(s)) => Some(s.clone()),
+            Some(other) => {
+                problems.push(format!("`sample` should be a file path, not {other}"));
+                None
+            }
+            None => None,
+        };
+        let no_config = match get("noConfig") {
+            Some(J::Bool(b)) => *b,
+            Some(other) => {
+                problems.push(format!("`noConfig` should be true or false, not {other}"));
+                false
+            }
+            None => false,
+        };
+        let mut rate_of = |key: &str| {
+            let raw = get(key).cloned();
+            let parsed = rate(&raw);
+            if raw.is_some() && parsed.is_none() {
+                problems.push(format!(
+                    "`{key}` should be a rate such as 0.05 or \"5%\", not {}",
+                    raw.unwrap_or_default()
+                ));
+            }
+            parsed
+        };
+        let min_pass_rate = rate_of("minPassRate");
+        let max_missing = rate_of("maxMissing");
+        // No date (or an empty one) means today, so clearing the setting
+        // takes effect.
+        let as_of = match get("asOf") {
+            Some(J::String(s)) if s.trim().is_empty() => Some(crate::check::policy::today()),
+            None => Some(crate::check::policy::today()),
+            Some(J::String(s)) => match crate::check::date_from_ymd(s.trim()) {
+                Some(day) => Some(day),
+                None => {
+                    problems.push(format!("`asOf` should be a date as YYYY-MM-DD, not {s:?}"));
+                    None
+                }
+            },
+            Some(other) => {
+                problems.push(format!(
+                    "`asOf` should be a date as YYYY-MM-DD, not {other}"
+                ));
+                None
+            }
         };
         let root = self.state.roots.lock().unwrap().first().cloned();
         let choice = SampleChoice {
-            file: settings.sample.as_ref().filter(|s| !s.is_empty()).map(|s| {
+            file: sample.as_ref().filter(|s| !s.is_empty()).map(|s| {
                 let p = PathBuf::from(s);
                 match (&root, p.is_absolute()) {
                     (Some(root), false) => root.join(p),
                     _ => p,
                 }
             }),
-            use_config: !settings.no_config,
-            min_pass_rate: rate(&settings.min_pass_rate),
-            max_missing: rate(&settings.max_missing),
+            use_config: !no_config,
+            min_pass_rate,
+            max_missing,
         };
         let mut db = self.state.db.lock().unwrap();
         db.set_sample_choice(choice);
-        if let Some(day) = settings
-            .as_of
-            .as_deref()
-            .and_then(crate::check::date_from_ymd)
-        {
+        if let Some(day) = as_of {
             db.set_as_of(day);
+        }
+        problems
+    }
+
+    async fn report_settings(&self, problems: Vec<String>) {
+        if !problems.is_empty() {
+            self.client
+                .show_message(
+                    MessageType::WARNING,
+                    format!("qualify: ignored settings: {}", problems.join("; ")),
+                )
+                .await;
         }
     }
 
@@ -532,7 +578,7 @@ impl LanguageServer for Server {
             .unwrap_or(false);
         self.state.watch_files.store(can_watch, Ordering::SeqCst);
         if let Some(options) = &params.initialization_options {
-            self.apply_settings(options);
+            *self.state.settings_problems.lock().unwrap() = self.apply_settings(options);
         }
         Ok(InitializeResult {
             server_info: Some(ServerInfo {
@@ -587,6 +633,8 @@ impl LanguageServer for Server {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        let problems = std::mem::take(&mut *self.state.settings_problems.lock().unwrap());
+        self.report_settings(problems).await;
         // Hear about policies, qualify.toml and sample files changing on
         // disk, when the client lets the server ask (without blocking here
         // on the client's answer).
@@ -688,7 +736,8 @@ impl LanguageServer for Server {
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
-        self.apply_settings(&params.settings);
+        let problems = self.apply_settings(&params.settings);
+        self.report_settings(problems).await;
         self.refresh();
     }
 

@@ -156,22 +156,33 @@ impl Dialect {
         }
     }
 
-    /// `text` matches the regular expression (the pattern is anchored with
-    /// `^…$` and uses only syntax common to POSIX ERE, RE2 and Java).
+    /// `text` matches the regular expression. Patterns use only syntax common
+    /// to POSIX ERE, RE2 and Java, start with `^`, and write the end of the
+    /// text as `{END}` (and `{ANY}` where Snowflake, which matches the whole
+    /// text, must accept any rest): Java's `$` also matches before a final line break,
+    /// so Spark gets `\z`. Snowflake matches the whole text (`.` with the
+    /// `s` flag crosses line breaks); the others search.
     pub fn matches(self, text: &str, pattern: &str) -> String {
-        let pattern = self.string(pattern);
+        let end = if self == Dialect::Spark { "\\z" } else { "$" };
+        let any = if self == Dialect::Snowflake { ".*" } else { "" };
+        let pattern = self.string(&pattern.replace("{END}", end).replace("{ANY}", any));
         match self {
             Dialect::Postgres => format!("({text} ~ {pattern})"),
             Dialect::DuckDb => format!("regexp_matches({text}, {pattern})"),
-            Dialect::Snowflake => format!("REGEXP_LIKE({text}, {pattern})"),
+            Dialect::Snowflake => format!("REGEXP_LIKE({text}, {pattern}, 's')"),
             Dialect::BigQuery => format!("REGEXP_CONTAINS({text}, {pattern})"),
             Dialect::Spark => format!("({text} RLIKE {pattern})"),
         }
     }
 
-    /// Replace every match of a pattern.
+    /// Replace every match of a pattern with literal text (`\\` and, for
+    /// Java, `$` are special in replacements, so they are escaped).
     pub fn replace_all(self, text: &str, pattern: &str, with: &str) -> String {
-        let (pattern, with) = (self.string(pattern), self.string(with));
+        let mut literal = with.replace('\\', "\\\\");
+        if self == Dialect::Spark {
+            literal = literal.replace('$', "\\$");
+        }
+        let (pattern, with) = (self.string(pattern), self.string(&literal));
         match self {
             Dialect::Postgres | Dialect::DuckDb => {
                 format!("regexp_replace({text}, {pattern}, {with}, 'g')")
@@ -207,16 +218,19 @@ impl Dialect {
     /// guard sits in the surrounding CASE, which evaluates lazily).
     pub fn to_double(self, text: &str) -> String {
         match self {
-            // DuckDB may evaluate a CASE branch for rows that do not take it;
-            // TRY_CAST keeps that harmless.
-            Dialect::DuckDb => format!("TRY_CAST({text} AS DOUBLE)"),
+            // DuckDB may evaluate a CASE branch for rows that do not take it,
+            // and Snowflake does not document that it never does; TRY_CAST
+            // keeps that harmless.
+            Dialect::DuckDb | Dialect::Snowflake => {
+                format!("TRY_CAST({text} AS {})", self.double_type())
+            }
             _ => format!("CAST({text} AS {})", self.double_type()),
         }
     }
 
     pub fn to_int(self, text: &str) -> String {
         match self {
-            Dialect::DuckDb => format!("TRY_CAST({text} AS INTEGER)"),
+            Dialect::DuckDb | Dialect::Snowflake => format!("TRY_CAST({text} AS INTEGER)"),
             _ => format!("CAST({text} AS {})", self.int_type()),
         }
     }
@@ -224,6 +238,8 @@ impl Dialect {
     pub fn to_date(self, text: &str) -> String {
         match self {
             Dialect::DuckDb => format!("TRY_CAST({text} AS DATE)"),
+            // Independent of the session's DATE_INPUT_FORMAT.
+            Dialect::Snowflake => format!("TRY_TO_DATE({text}, 'YYYY-MM-DD')"),
             _ => format!("CAST({text} AS DATE)"),
         }
     }

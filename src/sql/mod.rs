@@ -325,13 +325,16 @@ struct Compiler<'a> {
 const YES: &[&str] = &["true", "yes", "y", "1"];
 const NO: &[&str] = &["false", "no", "n", "0"];
 
-/// What `f64::from_str` accepts, less `inf`/`NaN` (`leads::convert::parse_number`).
-const NUMBER: &str = "^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$";
+/// What `leads::convert::parse_number` accepts: a decimal with at most 200
+/// digits before the point, 100 after and a two-digit exponent, so that no
+/// engine's cast can overflow (which aborts a whole PostgreSQL query).
+const NUMBER: &str =
+    "^[+-]?([0-9]{1,200}[.]?[0-9]{0,100}|[.][0-9]{1,100})([eE][+-]?[0-9]{1,2})?{END}";
 /// `leads::convert::parse_money` beyond plain numbers: a sign and a currency
 /// sign in either order, thousands separators, decimals.
-const MONEY: &str = "^(- *([$€£] *)?|([$€£] *)?-?)([0-9]{1,3}(,[0-9]{3})+|[0-9]+)([.][0-9]+)?$";
-/// `YYYY-MM-DD`, optionally followed by a time.
-const DATE: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ].*)?$";
+const MONEY: &str = "^(- *([$€£] *)?|([$€£] *)?-?)([0-9]{1,2}(,[0-9]{3}){66}|[0-9]{1,3}(,[0-9]{3}){1,65}|[0-9]{1,200})([.][0-9]{1,100})?{END}";
+/// `YYYY-MM-DD`, optionally followed by a time (`{ANY}`: see `Dialect::matches`).
+const DATE: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ]{ANY}|{END})";
 
 impl Compiler<'_> {
     fn unsupported(&self, construct: impl Into<String>, reason: impl Into<String>) -> Unsupported {
@@ -979,17 +982,23 @@ fn collect_texts<'e>(e: &'e Expr, out: &mut Vec<&'e str>) {
     }
 }
 
-/// Text matched literally by every regex flavour the dialects use.
+/// Text matched literally by every regex flavour the dialects use: ASCII
+/// punctuation as a one-character bracket (`[;]`), which POSIX ERE also
+/// documents, except the few characters brackets treat specially.
 fn regex_escape(text: &str) -> String {
     let mut out = String::new();
     for c in text.chars() {
-        if c.is_alphanumeric() || c == ' ' {
-            out.push(c);
-        } else if c.is_ascii() {
-            out.push('\\');
-            out.push(c);
-        } else {
-            out.push(c);
+        match c {
+            ']' | '\\' | '^' | '-' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_ascii_punctuation() => {
+                out.push('[');
+                out.push(c);
+                out.push(']');
+            }
+            c => out.push(c),
         }
     }
     out
