@@ -183,18 +183,27 @@ fn run_duckdb(dir: &Path, cases: &[Case]) -> Option<Vec<Vec<Outcome>>> {
         .arg(&manifest_path)
         .output()
         .unwrap();
+    Some(results("DuckDB", &out, dir, "duckdb", cases))
+}
+
+/// The outcomes an engine wrote to `{prefix}-{i}.jsonl`, one file per case.
+fn results(
+    engine: &str,
+    out: &std::process::Output,
+    dir: &Path,
+    prefix: &str,
+    cases: &[Case],
+) -> Vec<Vec<Outcome>> {
     assert!(
         out.status.success(),
-        "DuckDB failed:\n{}",
+        "{engine} failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    Some(
-        cases
-            .iter()
-            .enumerate()
-            .map(|(i, case)| outcomes(case, read_rows(&dir.join(format!("duckdb-{i}.jsonl")))))
-            .collect(),
-    )
+    cases
+        .iter()
+        .enumerate()
+        .map(|(i, case)| outcomes(case, read_rows(&dir.join(format!("{prefix}-{i}.jsonl")))))
+        .collect()
 }
 
 /// Run every case in one `psql` session; `None` when no server is configured.
@@ -239,18 +248,7 @@ fn run_postgres(dir: &Path, cases: &[Case]) -> Option<Vec<Vec<Outcome>>> {
         .arg(&script_path)
         .output()
         .expect("run psql");
-    assert!(
-        out.status.success(),
-        "PostgreSQL failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(
-        cases
-            .iter()
-            .enumerate()
-            .map(|(i, case)| outcomes(case, read_rows(&dir.join(format!("pg-{i}.jsonl")))))
-            .collect(),
-    )
+    Some(results("PostgreSQL", &out, dir, "pg", cases))
 }
 
 fn read_rows(path: &Path) -> Vec<serde_json::Map<String, serde_json::Value>> {
