@@ -81,9 +81,11 @@ codes! {
     InvalidLiteral = "Q0122", Error, "a literal that is not a valid value";
     UncheckedOptional = "Q0201", Warning, "a rule relies on an optional field without saying what happens when it is missing";
     UnusedDefinition = "Q0202", Warning, "a criterion that no rule, criterion or score uses";
+    ObsoleteOverrides = "Q0203", Warning, "an `overrides` clause, which no longer has any effect";
+    ToothlessDisqualifier = "Q0313", Warning, "a rule that concludes a stage at or below `otherwise`, so higher rules take the leads it is meant to hold back";
+    IneffectiveCeiling = "Q0314", Warning, "a ceiling that matches every lead, or never lowers a stage";
     Contradiction = "Q0301", Warning, "a rule or criterion that no lead can meet";
     ShadowedRule = "Q0302", Warning, "a rule that never decides: rules taking precedence decide every lead it matches";
-    ConflictingRules = "Q0303", Warning, "two rules for different stages that can match the same lead";
     UnreachableThreshold = "Q0304", Warning, "a score condition no lead can meet";
     TrivialThreshold = "Q0305", Warning, "a score condition every lead meets";
     RedundantClause = "Q0306", Warning, "a clause implied by the rest of its rule or criterion";
@@ -108,6 +110,8 @@ pub struct Related {
 pub struct Fix {
     pub span: Span,
     pub replacement: String,
+    /// What the editor offers, when "Change to `…`" would not say it.
+    pub title: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -176,6 +180,21 @@ impl Diagnostic {
         self.fix = Some(Fix {
             span,
             replacement: replacement.into(),
+            title: None,
+        });
+        self
+    }
+    /// A fix the editor offers under `title`.
+    pub fn titled_fix(
+        mut self,
+        span: Span,
+        replacement: impl Into<String>,
+        title: impl Into<String>,
+    ) -> Self {
+        self.fix = Some(Fix {
+            span,
+            replacement: replacement.into(),
+            title: Some(title.into()),
         });
         self
     }

@@ -1,7 +1,8 @@
 //! The analysis against brute force: random small policies whose fields have
 //! small finite domains (yes/no, a three-value enum, an integer compared only
 //! with constants 0–5), so that enumerating every lead decides contradiction,
-//! shadowing, conflict and gaps. The analysis must say exactly the same.
+//! shadowing, toothless disqualifiers, ceilings that do nothing and gaps.
+//! The analysis must say exactly the same.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -115,16 +116,20 @@ fn case() -> impl Strategy<Value = Case> {
     (
         prop::collection::vec(field, 1..=3),
         any::<bool>(),
-        any::<bool>(),
+        // 0: no `otherwise`; else `otherwise s0` or `otherwise s1`.
+        0u8..3,
     )
         .prop_flat_map(|(fields, has_score, otherwise)| {
             let cond = condition(&fields, has_score);
-            let rules = prop::collection::vec((cond, 0usize..3), 1..=5);
+            // A quarter of the rules are ceilings (`=> at most …`).
+            let rules = prop::collection::vec((cond, 0usize..3, 0u8..4), 1..=5);
             // A score's lines may not test the score itself.
             let lines = prop::collection::vec((condition(&fields, false), -3i32..=6), 1..=3);
             let int_field = fields.iter().position(|f| matches!(f.kind, Kind::Int));
+            // Sometimes a `require` on s1 or s2.
+            let requirement = prop::option::weighted(0.4, (condition(&fields, false), 1usize..3));
             (
-                Just(fields),
+                (Just(fields), requirement),
                 rules,
                 lines,
                 Just(has_score),
@@ -133,14 +138,22 @@ fn case() -> impl Strategy<Value = Case> {
                 1u8..8,
             )
                 .prop_map(
-                    |(fields, rules, lines, has_score, otherwise, int_field, cap)| {
+                    |(
+                        (fields, requirement),
+                        rules,
+                        lines,
+                        has_score,
+                        otherwise,
+                        int_field,
+                        cap,
+                    )| {
                         let mut text = String::new();
                         for (i, f) in fields.iter().enumerate() {
                             text.push_str(&field_decl(i, f));
                         }
                         text.push_str("stages s0 < s1 < s2\n");
-                        if otherwise {
-                            text.push_str("otherwise s0\n");
+                        if otherwise > 0 {
+                            text.push_str(&format!("otherwise s{}\n", otherwise - 1));
                         }
                         if has_score {
                             text.push_str("score points {\n");
@@ -152,8 +165,12 @@ fn case() -> impl Strategy<Value = Case> {
                             }
                             text.push_str(&format!("  cap {}\n}}\n", cap * 2));
                         }
-                        for (i, (cond, stage)) in rules.iter().enumerate() {
-                            text.push_str(&format!("rule r{i}: {cond} => s{stage}\n"));
+                        for (i, (cond, stage, kind)) in rules.iter().enumerate() {
+                            let at_most = if *kind == 0 { "at most " } else { "" };
+                            text.push_str(&format!("rule r{i}: {cond} => {at_most}s{stage}\n"));
+                        }
+                        if let Some((cond, stage)) = &requirement {
+                            text.push_str(&format!("require s{stage}: {cond}\n"));
                         }
                         Case { fields, text }
                     },
@@ -167,6 +184,8 @@ struct Truths {
     rules: Vec<Vec<bool>>,
     /// Per lead: the deciding rule.
     decided: Vec<Option<usize>>,
+    /// Per lead: the stage.
+    stages: Vec<Option<usize>>,
 }
 
 fn brute_force(policy: &Policy, fields: &[FieldSpec], as_of: i32) -> Truths {
@@ -176,6 +195,7 @@ fn brute_force(policy: &Policy, fields: &[FieldSpec], as_of: i32) -> Truths {
     let mut truths = Truths {
         rules: Vec::new(),
         decided: Vec::new(),
+        stages: Vec::new(),
     };
     loop {
         let lead: Vec<Option<Value>> = index
@@ -188,9 +208,9 @@ fn brute_force(policy: &Policy, fields: &[FieldSpec], as_of: i32) -> Truths {
             .map(|t| t == Truth::True)
             .collect();
         truths.rules.push(row);
-        truths
-            .decided
-            .push(reference::evaluate(policy, &lead, as_of).rule);
+        let outcome = reference::evaluate(policy, &lead, as_of);
+        truths.decided.push(outcome.rule);
+        truths.stages.push(outcome.stage);
         let mut carried = true;
         for (i, d) in index.iter_mut().zip(&domains) {
             *i += 1;
@@ -254,9 +274,10 @@ fn agree(case: &Case) -> Result<(), TestCaseError> {
         .collect();
     prop_assert_eq!(&reported_never, &never, "contradictions{}", ctx());
 
-    // Shadowed: the rule can be true but never decides.
+    let ceiling = |r: usize| policy.rules[r].ceiling;
+    // Shadowed: an ordinary rule that can be true but never decides.
     let shadowed: BTreeSet<usize> = (0..n)
-        .filter(|&r| !never.contains(&r) && !truths.decided.contains(&Some(r)))
+        .filter(|&r| !ceiling(r) && !never.contains(&r) && !truths.decided.contains(&Some(r)))
         .collect();
     let reported_shadowed: BTreeSet<usize> = findings
         .iter()
@@ -278,40 +299,152 @@ fn agree(case: &Case) -> Result<(), TestCaseError> {
         .collect();
     prop_assert_eq!(&reported_shadowed, &shadowed, "shadowed{}", ctx());
 
-    // Conflict: two rules for different stages true for one lead. The
-    // analysis leaves out a pair where the lower rule is reported as
-    // shadowed by the higher one.
-    for a in 0..n {
-        for b in 0..n {
-            let (ra, rb) = (&policy.rules[a], &policy.rules[b]);
-            if a == b || ra.stage == rb.stage || !policy.decides_over(a, b) {
-                continue;
-            }
-            let overlap = truths.rules.iter().any(|row| row[a] && row[b]);
-            let reported = findings.iter().any(|f| {
-                f.subject
-                    == Subject::Conflict {
-                        winner: a,
-                        loser: b,
-                    }
-            });
-            let excused = findings.iter().any(|f| {
-                matches!(&f.subject, Subject::Shadowed { rule, by } if *rule == b && by.contains(&a))
-            });
+    // Ceilings: one true for every lead; one that can be true (and is not
+    // true for every lead) but never decides.
+    let every_lead: BTreeSet<usize> = (0..n)
+        .filter(|&r| ceiling(r) && truths.rules.iter().all(|row| row[r]))
+        .collect();
+    let never_lowers: BTreeSet<usize> = (0..n)
+        .filter(|&r| {
+            ceiling(r)
+                && !never.contains(&r)
+                && !every_lead.contains(&r)
+                && !truths.decided.contains(&Some(r))
+        })
+        .collect();
+    let reported = |every: bool| -> BTreeSet<usize> {
+        findings
+            .iter()
+            .filter_map(|f| match f.subject {
+                Subject::Ceiling { rule, every_lead } if every_lead == every => Some(rule),
+                _ => None,
+            })
+            .collect()
+    };
+    prop_assert_eq!(
+        &reported(true),
+        &every_lead,
+        "ceilings matching every lead{}",
+        ctx()
+    );
+    prop_assert_eq!(
+        &reported(false),
+        &never_lowers,
+        "ceilings that never lower{}",
+        ctx()
+    );
+
+    // Toothless: an ordinary rule at or below `otherwise` that decides some
+    // lead, while a higher rule that is not an exception to it (one that
+    // matches only its leads) takes a lead it matches above its stage,
+    // with no ceiling at or below its stage holding that lead.
+    let toothless: BTreeSet<usize> = match policy.otherwise {
+        None => BTreeSet::new(),
+        Some(o) => (0..n)
+            .filter(|&r| {
+                let rule = &policy.rules[r];
+                let held = |row: &Vec<bool>| {
+                    (0..n).any(|c| ceiling(c) && policy.rules[c].stage <= rule.stage && row[c])
+                };
+                !rule.ceiling
+                    && rule.stage <= o
+                    && truths.decided.contains(&Some(r))
+                    && (0..n).any(|h| {
+                        !ceiling(h)
+                            && policy.rules[h].stage > rule.stage
+                            && truths.rules.iter().any(|row| row[h] && !row[r])
+                            && truths
+                                .rules
+                                .iter()
+                                .any(|row| row[r] && row[h] && !held(row))
+                    })
+            })
+            .collect(),
+    };
+    let mut reported_toothless = BTreeSet::new();
+    for f in findings {
+        if let Subject::Toothless { rule, by } = f.subject {
+            let lead = f.witness.as_ref().expect("a toothless rule has a witness");
+            let outcome = reference::evaluate(policy, lead, as_of);
+            let matches = reference::truth_of(policy, lead, as_of, &policy.rules[rule].expr);
             prop_assert!(
-                reported == (overlap && !excused) && (!reported || overlap),
-                "conflict r{} / r{}: overlap {}, reported {}{}",
-                a,
-                b,
-                overlap,
-                reported,
+                matches == Truth::True
+                    && outcome.rule == Some(by)
+                    && outcome.stage.is_some_and(|s| s > policy.rules[rule].stage),
+                "witness of toothless r{} does not slip through{}",
+                rule,
                 ctx()
             );
+            reported_toothless.insert(rule);
         }
     }
+    prop_assert_eq!(&reported_toothless, &toothless, "toothless{}", ctx());
 
-    // Gap: no otherwise and a lead no rule matches.
-    let gap = policy.otherwise.is_none() && truths.rules.iter().any(|row| !row.iter().any(|t| *t));
+    // Requirements: a lead at the required stage or above that fails it,
+    // reported at the rule that lifted it (`None`: `otherwise`).
+    for (q, requirement) in policy.requirements.iter().enumerate() {
+        let mut expected: BTreeSet<Option<usize>> = BTreeSet::new();
+        let domains: Vec<Vec<Option<Value>>> = case.fields.iter().map(domain).collect();
+        let mut index = vec![0usize; domains.len()];
+        loop {
+            let lead: Vec<Option<Value>> = index
+                .iter()
+                .zip(&domains)
+                .map(|(&i, d)| d[i].clone())
+                .collect();
+            let outcome = reference::evaluate(policy, &lead, as_of);
+            if outcome.stage.is_some_and(|s| s >= requirement.stage)
+                && reference::truth_of(policy, &lead, as_of, &requirement.expr) != Truth::True
+            {
+                expected.insert(outcome.lowered_from.map_or(outcome.rule, |r| r.rule));
+            }
+            let mut carried = true;
+            for (i, d) in index.iter_mut().zip(&domains) {
+                *i += 1;
+                if *i < d.len() {
+                    carried = false;
+                    break;
+                }
+                *i = 0;
+            }
+            if carried {
+                break;
+            }
+        }
+        let mut reported: BTreeSet<Option<usize>> = BTreeSet::new();
+        for f in findings {
+            if let Subject::Inversion {
+                rule,
+                requirement: rq,
+            } = f.subject
+            {
+                if rq != q {
+                    continue;
+                }
+                let lead = f.witness.as_ref().expect("an inversion has a witness");
+                let outcome = reference::evaluate(policy, lead, as_of);
+                let reached = outcome.lowered_from.map_or(outcome.rule, |r| r.rule);
+                prop_assert!(
+                    reached == rule
+                        && outcome.stage.is_some_and(|s| s >= requirement.stage)
+                        && reference::truth_of(policy, lead, as_of, &requirement.expr)
+                            != Truth::True,
+                    "witness of the inversion by {:?} does not show it{}",
+                    rule,
+                    ctx()
+                );
+                reported.insert(rule);
+            }
+        }
+        prop_assert_eq!(&reported, &expected, "requirement inversions{}", ctx());
+    }
+
+    // Gap: no otherwise and a lead no ordinary rule matches.
+    let gap = policy.otherwise.is_none()
+        && truths
+            .rules
+            .iter()
+            .any(|row| !(0..n).any(|r| row[r] && !ceiling(r)));
     let reported_gap = findings.iter().any(|f| f.subject == Subject::Gap);
     prop_assert_eq!(reported_gap, gap, "gap{}", ctx());
     Ok(())

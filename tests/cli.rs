@@ -18,7 +18,7 @@ fn check_passes_on_the_examples_and_fails_on_an_error() {
 
 #[test]
 fn warnings_fail_only_with_deny_warnings() {
-    let path = "tests/wrong/unchecked_optional_needed.qual";
+    let path = "tests/wrong/obsolete_overrides.qual";
     assert_eq!(qualify(&["check", path]).status.code(), Some(0));
     assert_eq!(
         qualify(&["check", "--deny-warnings", path]).status.code(),

@@ -73,6 +73,12 @@ fn neovim_shows_the_diagnostic_and_a_hover() {
         "{stdout}"
     );
     assert!(stdout.contains("cleared after the fix"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "syntax: at=qualifyKeyword most=qualifyKeyword name most= overrides=qualifyObsolete"
+        ),
+        "{stdout}"
+    );
 }
 
 /// Helix is not packaged here, so its setup is checked as Helix reads it:

@@ -93,37 +93,73 @@ async fn diagnostics_are_published_with_code_span_and_fix() {
     lsp.shutdown().await;
 }
 
-const CONFLICT: &str = "field budget: money optional\nfield demo requested: bool default false\n\nstages unqualified < MQL < SQL\notherwise unqualified\n\nrule money: budget >= $10_000 => SQL\nrule demo: demo requested => MQL\n";
+/// A disqualifier written as an ordinary rule: `money` takes its leads to
+/// SQL, since the highest stage wins.
+const TOOTHLESS: &str = "field budget: money optional\nfield student: bool default false\n\nstages unqualified < MQL < SQL\notherwise unqualified\n\nrule money: budget >= $10_000 => SQL\nrule students: student => unqualified because \"Students do not buy\"\n";
+
+/// Applies the first edit of the code action titled `title` to `text`.
+fn apply_action(actions: &Value, title: &str, path: &Path, text: &str) -> String {
+    let action = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"] == title)
+        .unwrap_or_else(|| panic!("no action {title:?} in {actions:#}"));
+    let e = &action["edit"]["changes"][uri(path)][0];
+    let offset = |at: &Value| {
+        let (line, ch) = (
+            at["line"].as_u64().unwrap() as usize,
+            at["character"].as_u64().unwrap() as usize,
+        );
+        text.split_inclusive('\n')
+            .take(line)
+            .map(str::len)
+            .sum::<usize>()
+            + ch
+    };
+    let (start, end) = (offset(&e["range"]["start"]), offset(&e["range"]["end"]));
+    format!(
+        "{}{}{}",
+        &text[..start],
+        e["newText"].as_str().unwrap(),
+        &text[end..]
+    )
+}
 
 #[tokio::test]
 async fn analysis_findings_carry_related_rule_witness_and_fixes() {
     let (_dir, ws) = workspace("b2b-saas");
-    let path = ws.join("conflict.qual");
-    std::fs::write(&path, CONFLICT).unwrap();
+    let path = ws.join("toothless.qual");
+    std::fs::write(&path, TOOTHLESS).unwrap();
     let mut lsp = Lsp::start(&ws, json!({ "asOf": "2026-06-01" })).await;
-    lsp.open(&path, CONFLICT).await;
+    lsp.open(&path, TOOTHLESS).await;
     let diagnostics = lsp.diagnostics(&path).await;
-    insta::assert_json_snapshot!("lsp_conflict_diagnostics", redact_in(&diagnostics, &ws));
-    let conflict = diagnostics
+    insta::assert_json_snapshot!("lsp_toothless_diagnostics", redact_in(&diagnostics, &ws));
+    let finding = diagnostics
         .as_array()
         .unwrap()
         .iter()
-        .find(|d| d["code"] == "Q0303")
-        .expect("a conflict");
+        .find(|d| d["code"] == "Q0313")
+        .expect("a toothless disqualifier");
     assert!(
-        conflict["message"]
+        finding["message"]
             .as_str()
             .unwrap()
             .contains("for example: {")
     );
+    // The related information points at the rule that takes the lead.
     assert_eq!(
-        conflict["relatedInformation"][0]["location"]["uri"],
+        finding["relatedInformation"][0]["location"]["uri"],
         uri(&path)
+    );
+    assert_eq!(
+        finding["relatedInformation"][0]["location"]["range"]["start"]["line"],
+        6
     );
     let actions = lsp
         .request(
             "textDocument/codeAction",
-            json!({ "textDocument": { "uri": uri(&path) }, "range": conflict["range"], "context": { "diagnostics": [] } }),
+            json!({ "textDocument": { "uri": uri(&path) }, "range": finding["range"], "context": { "diagnostics": [] } }),
         )
         .await;
     let titles: Vec<&str> = actions
@@ -132,49 +168,79 @@ async fn analysis_findings_carry_related_rule_witness_and_fixes() {
         .iter()
         .map(|a| a["title"].as_str().unwrap())
         .collect();
-    assert!(
-        titles.contains(&"Mark the overlap as intended: add `overrides demo`"),
-        "{titles:?}"
-    );
+    let ceiling = "Make it a ceiling: `=> at most unqualified`";
+    assert!(titles.contains(&ceiling), "{titles:?}");
     assert!(
         titles.contains(&"Turn the example lead into a test"),
         "{titles:?}"
     );
-    // Apply both: the overlap is marked and the new test passes.
-    let mut text = CONFLICT.to_string();
-    let mut edits: Vec<(usize, String)> = Vec::new();
-    for a in actions.as_array().unwrap() {
-        let title = a["title"].as_str().unwrap();
-        if title.starts_with("Mark the overlap") || title.starts_with("Turn the example") {
-            let e = &a["edit"]["changes"][uri(&path)][0];
-            let (line, ch) = (
-                e["range"]["start"]["line"].as_u64().unwrap() as usize,
-                e["range"]["start"]["character"].as_u64().unwrap() as usize,
-            );
-            let offset = text
-                .split_inclusive('\n')
-                .take(line)
-                .map(str::len)
-                .sum::<usize>()
-                + ch;
-            edits.push((offset, e["newText"].as_str().unwrap().to_string()));
-        }
-    }
-    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
-    for (offset, insert) in edits {
-        text.insert_str(offset, &insert);
-    }
-    insta::assert_snapshot!("lsp_conflict_after_actions", text);
-    std::fs::write(&path, &text).unwrap();
+    // The example lead as a test pins today's outcome: the student reaches SQL.
+    let pinned = apply_action(
+        &actions,
+        "Turn the example lead into a test",
+        &path,
+        TOOTHLESS,
+    );
+    insta::assert_snapshot!("lsp_toothless_pinned", pinned);
+    std::fs::write(&path, &pinned).unwrap();
     let out = common::qualify(&["test", path.to_str().unwrap()]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+    // The quick fix makes the rule a ceiling: the finding is gone, and the
+    // same lead is now held at unqualified by `students` (so the pinned test
+    // fails, as it should).
+    let fixed = apply_action(&actions, ceiling, &path, &pinned);
+    assert!(
+        fixed.contains("rule students: student => at most unqualified because"),
+        "{fixed}"
+    );
+    std::fs::write(&path, &fixed).unwrap();
     let out = common::qualify(&["check", "--as-of", "2026-06-01", path.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(!stdout.contains("Q0303"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        !stdout.contains("Q0313") && !stderr.contains("Q0313"),
+        "{stdout}{stderr}"
+    );
+    let out = common::qualify(&["test", path.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(stdout.contains("students"), "{stdout}");
+    lsp.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_obsolete_overrides_clause_is_deleted_by_its_quick_fix() {
+    let (_dir, ws) = workspace("b2b-saas");
+    let path = ws.join("old.qual");
+    let old = "field budget: money optional\nfield demo requested: bool default false\n\nstages unqualified < MQL < SQL\notherwise unqualified\n\nrule demo: demo requested => MQL\nrule ready: budget known and demo requested => SQL because \"Budget and a demo\" overrides demo, MQL\n";
+    std::fs::write(&path, old).unwrap();
+    let mut lsp = Lsp::start(&ws, json!({ "asOf": "2026-06-01" })).await;
+    lsp.open(&path, old).await;
+    let diagnostics = lsp.diagnostics(&path).await;
+    assert_eq!(codes(&diagnostics), ["Q0203"], "{diagnostics:#}");
+    let d = &diagnostics[0];
+    assert_eq!(d["severity"], 2);
+    let actions = lsp
+        .request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": uri(&path) }, "range": d["range"], "context": { "diagnostics": [] } }),
+        )
+        .await;
+    let title = "Delete the `overrides` clause";
+    let fixed = apply_action(&actions, title, &path, old);
+    assert_eq!(
+        fixed,
+        old.replace(" overrides demo, MQL", ""),
+        "{actions:#}"
+    );
+    let version = lsp.change(&path, &fixed).await;
+    let published = lsp.published(&path, |p| p["version"] == version).await;
+    assert_eq!(published["diagnostics"], json!([]));
     lsp.shutdown().await;
 }
 
@@ -449,6 +515,154 @@ async fn outline_folding_tokens_and_formatting() {
     lsp.shutdown().await;
 }
 
+/// `=> at most STAGE` in the editor: `at most` is a keyword and the stage a
+/// stage; the outline and hover say the rule is a ceiling.
+#[tokio::test]
+async fn ceilings_in_tokens_outline_and_hover() {
+    let (_dir, ws) = workspace("product-led");
+    let path = ws.join("policy.qual");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lsp = Lsp::start(&ws, json!({ "asOf": "2026-06-01" })).await;
+    lsp.open(&path, &text).await;
+    let doc = json!({ "textDocument": { "uri": uri(&path) } });
+    let tokens = lsp
+        .request("textDocument/semanticTokens/full", doc.clone())
+        .await;
+    let data: Vec<u32> = tokens["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as u32)
+        .collect();
+    let lines: Vec<&str> = text.lines().collect();
+    let types = [
+        "keyword",
+        "type",
+        "string",
+        "number",
+        "operator",
+        "comment",
+        "enumMember",
+        "property",
+        "function",
+        "variable",
+        "class",
+        "method",
+    ];
+    let ceilings =
+        position_of(&text, "rule competitor:", 0).0..=position_of(&text, "rule student:", 0).0;
+    let (mut line, mut col) = (0u32, 0u32);
+    let mut decoded = Vec::new();
+    for t in data.chunks(5) {
+        if t[0] > 0 {
+            col = 0;
+        }
+        line += t[0];
+        col += t[1];
+        let piece: String = lines[line as usize]
+            .chars()
+            .skip(col as usize)
+            .take(t[2] as usize)
+            .collect();
+        if ceilings.contains(&line) {
+            decoded.push(format!(
+                "{line}:{col} {piece} {}{}",
+                types[t[3] as usize],
+                if t[4] == 1 { " (declaration)" } else { "" }
+            ));
+        }
+    }
+    insta::assert_json_snapshot!("lsp_ceiling_tokens", decoded);
+    for word in [
+        " at keyword",
+        " most keyword",
+        " MQL class",
+        " unqualified class",
+    ] {
+        assert!(
+            decoded.iter().any(|t| t.ends_with(word)),
+            "no `{word}` token: {decoded:#?}"
+        );
+    }
+    // The outline gives a ceiling's stage as `=> at most STAGE`.
+    let symbols = lsp
+        .request("textDocument/documentSymbol", doc.clone())
+        .await;
+    let rules: Vec<String> = symbols
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["detail"].as_str().is_some_and(|d| d.starts_with("=>")))
+        .map(|s| {
+            format!(
+                "{} {}",
+                s["name"].as_str().unwrap(),
+                s["detail"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(rules[0], "competitor => at most unqualified", "{rules:#?}");
+    assert_eq!(rules[1], "student => at most MQL", "{rules:#?}");
+    assert_eq!(rules[2], "asked for sales => SQL", "{rules:#?}");
+    // Hover on the ceiling's name, and on its stage.
+    let (l, c) = position_of(&text, "rule student:", 6);
+    let hover = lsp.at("textDocument/hover", &path, l, c).await;
+    let value = hover["contents"]["value"].as_str().unwrap();
+    assert!(
+        value.contains("at most `MQL`") && value.contains("ceiling"),
+        "{value}"
+    );
+    let (l, c) = position_of(&text, "at most MQL", 9);
+    let hover = lsp.at("textDocument/hover", &path, l, c).await;
+    assert!(
+        hover["contents"]["value"].as_str().unwrap().contains("MQL"),
+        "{hover:#}"
+    );
+    // Definition of the stage written after `at most`.
+    let def = lsp.at("textDocument/definition", &path, l, c).await;
+    assert_eq!(
+        def["range"]["start"]["line"],
+        position_of(&text, "stages unqualified", 0).0
+    );
+    // Rule labels and stages are never written in the same place: a rule may
+    // take a stage's name, not another rule's.
+    let (l, c) = position_of(&text, "rule student:", 6);
+    let rename = |name: &str| json!({ "textDocument": { "uri": uri(&path) }, "position": { "line": l, "character": c }, "newName": name });
+    let clash = lsp
+        .call("textDocument/rename", rename("competitor"))
+        .await
+        .unwrap_err();
+    assert!(
+        clash["message"]
+            .as_str()
+            .unwrap()
+            .contains("already the name of a rule"),
+        "{clash}"
+    );
+    let edit = lsp.request("textDocument/rename", rename("MQL")).await;
+    // The label and the test's `expect rule student`; no stage is touched.
+    let changes = edit["changes"][uri(&path)].as_array().unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let renamed: Vec<String> = changes
+        .iter()
+        .map(|e| {
+            let line = lines[e["range"]["start"]["line"].as_u64().unwrap() as usize];
+            let (a, b) = (
+                e["range"]["start"]["character"].as_u64().unwrap() as usize,
+                e["range"]["end"]["character"].as_u64().unwrap() as usize,
+            );
+            format!("{} -> {}", &line[a..b], e["newText"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(renamed, ["student -> MQL", "student -> MQL"], "{edit:#}");
+    assert_eq!(changes[0]["range"]["start"]["line"], l);
+    assert!(
+        lines[changes[1]["range"]["start"]["line"].as_u64().unwrap() as usize]
+            .contains("expect rule student")
+    );
+    lsp.shutdown().await;
+}
+
 /// Labels offered at the end of `prefix`, appended to the policy.
 async fn completions(lsp: &mut Lsp, path: &Path, base: &str, prefix: &str) -> Vec<String> {
     let text = format!("{base}{prefix}");
@@ -480,7 +694,10 @@ async fn completion_knows_the_context() {
         "rule new: industry in { ",
         "rule new: need = ",
         "rule new: demo requested and budget known => ",
-        "rule new: demo requested => SQL overrides ",
+        "rule new: demo requested => a",
+        "rule new: demo requested => at ",
+        "rule new: demo requested => at most ",
+        "rule new: demo requested => SQL ",
         "rule new: job title ",
         "rule new: last activity ",
         "rule new: icp fit and compa",

@@ -575,7 +575,28 @@ fn generated_policies_give_the_same_results_in_duckdb_and_postgres() {
     let cases: Vec<Case> = (0..60u64)
         .map(|i| generated_case(i * 7919 + 11, dir.path()))
         .collect();
+    // The generator makes a quarter of the rules ceilings: some leads must
+    // be decided by one, or the comparison says nothing about them.
+    let by_ceiling: usize = cases.iter().map(decided_by_ceiling).sum();
+    assert!(by_ceiling > 0, "no generated lead is decided by a ceiling");
     check_engines(&cases, dir.path());
+}
+
+/// How many of a case's leads a ceiling decides (natively).
+fn decided_by_ceiling(case: &Case) -> usize {
+    native(case)
+        .iter()
+        .filter(|o| match o {
+            Outcome::Decided {
+                rule: Some(name), ..
+            } => case
+                .policy
+                .rules
+                .iter()
+                .any(|r| r.ceiling && r.display_name() == *name),
+            _ => false,
+        })
+        .count()
 }
 
 /// A value with a quote, a backslash and a tab reaches the engine intact:
@@ -641,6 +662,68 @@ rule tabbed: notes contains "a\tb" => hot
             "{dialect}"
         );
     }
+}
+
+/// Ceilings (`=> at most STAGE`), hand-written: ceilings at three stages,
+/// ceilings at and above the stage reached, leads with no stage (no
+/// `otherwise`), missing values that leave a ceiling unknown, and a bad row.
+/// The native outcomes are pinned first, so that the engines are compared on
+/// leads that exercise each of these.
+#[test]
+fn ceilings_give_the_same_results_in_duckdb_and_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let sql_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sql");
+    let policy = common::policy(sql_dir.join("ceilings.qual").to_str().unwrap());
+    let csv = dir.path().join("ceilings.csv");
+    let columns = example_csv(&policy, &sql_dir.join("ceilings.csv"), &csv);
+    let mut all = vec![ROW.to_string()];
+    all.extend(columns);
+    let case = Case {
+        name: "tests/sql/ceilings.qual".into(),
+        policy,
+        as_of: 0,
+        csv,
+        columns: all,
+        now: false,
+    };
+    let expected = [
+        "won by whale",         // K-01: only `anyone` holds, not below won
+        "won by whale",         // K-02: `mid market` unknown (employees missing)
+        "hot by mid market",    // K-03: lowered by one ceiling
+        "warm by student",      // K-04: two hold: the lower decides
+        "cold by rival",        // K-05: three hold: the lowest decides
+        "cold by rival",        // K-06: two at one stage: the first written
+        "cold by sanctioned",   // K-07: from hot
+        "warm by mid",          // K-08: a ceiling at the stage reached does nothing
+        "cold by rival",        // K-09: from warm, student and country missing
+        "no stage",             // K-10: a ceiling holds but gives no stage
+        "no stage",             // K-11: every value missing
+        "hot by big",           // K-12: every ceiling unknown or not below hot
+        "warm by small budget", // K-13: from hot
+        "hot by big",           // K-14: `and not student`, student missing
+        "cold by sanctioned",   // K-15: `or` with one side unknown, one true
+        "rejected",             // K-16: a bad cell
+        "cold by sanctioned",   // K-17: below student's warm
+    ];
+    let got: Vec<String> = native(&case)
+        .into_iter()
+        .map(|o| match o {
+            Outcome::Decided {
+                stage: Some(stage),
+                rule: Some(rule),
+                ..
+            } => format!("{stage} by {rule}"),
+            Outcome::Decided {
+                stage: None,
+                rule: None,
+                ..
+            } => "no stage".into(),
+            Outcome::Decided { stage, rule, .. } => panic!("{stage:?} by {rule:?}"),
+            Outcome::Rejected => "rejected".into(),
+        })
+        .collect();
+    assert_eq!(got, expected);
+    check_engines(&[case], dir.path());
 }
 
 /// Sanity of the harness itself: the tests above compare something.

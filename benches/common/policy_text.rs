@@ -108,3 +108,73 @@ pub fn generate_policy(rules: usize, seed: u64) -> String {
     }
     text
 }
+
+/// A policy of `rules` rules that all overlap, written the way a large
+/// routing table is: every rule asks for three of five activity and size
+/// thresholds (and sometimes a segment), so one "perfect" lead (large,
+/// big budget, very active, `saas`, C-level) matches every rule, and every
+/// pair of rules overlaps. Within a stage the thresholds trade off against
+/// each other (they add up to the same total), and a higher stage asks for
+/// a larger total, so every rule still decides the lead that just meets it:
+/// the policy has no real mistake, and the analysis must say so quickly.
+/// The schema is `generate_policy`'s.
+pub fn generate_overlapping_policy(rules: usize, seed: u64) -> String {
+    let mut rng = Lcg(seed);
+    let mut text = generate_policy(0, seed);
+    let stages = ["nurture", "MQL", "SQL", "opportunity"];
+    // How `n` steps of the total are written for each measure.
+    let measures: [fn(usize) -> String; 5] = [
+        |n| format!("employees >= {}", 10 * n),
+        |n| format!("budget >= ${}", 500 * n),
+        |n| format!("visits >= {n}"),
+        |n| format!("downloads >= {n}"),
+        |n| format!("opens >= {n}"),
+    ];
+    let mut seen = std::collections::HashSet::new();
+    let mut written = 0;
+    while written < rules {
+        let stage = rng.next(stages.len());
+        let total = 12 * (stage + 1);
+        // Three distinct measures and a split of the total into three
+        // positive parts.
+        let mut picked: Vec<usize> = Vec::new();
+        while picked.len() < 3 {
+            let m = rng.next(measures.len());
+            if !picked.contains(&m) {
+                picked.push(m);
+            }
+        }
+        picked.sort_unstable();
+        let a = 1 + rng.next(total - 2);
+        let b = 1 + rng.next(total - a - 1);
+        let parts = [a, b, total - a - b];
+        let segment = rng.next(3);
+        if !seen.insert((stage, picked.clone(), parts)) {
+            continue;
+        }
+        let mut clauses: Vec<String> = picked
+            .iter()
+            .zip(parts)
+            .map(|(&m, n)| measures[m](n))
+            .collect();
+        match segment {
+            1 => clauses.push(format!(
+                "industry in {{ saas, {} }}",
+                INDUSTRIES[1 + rng.next(5)]
+            )),
+            2 => clauses.push(format!(
+                "seniority in {{ c_level, {} }}",
+                SENIORITY[1 + rng.next(4)]
+            )),
+            _ => {}
+        }
+        let _ = writeln!(
+            text,
+            "rule r{written}: {} => {}",
+            clauses.join(" and "),
+            stages[stage]
+        );
+        written += 1;
+    }
+    text
+}

@@ -122,9 +122,10 @@ scored AS (  -- the scores, line by line in file order
     )::DOUBLE AS engagement
   FROM crit
 ),
-decided AS (  -- the rules, highest stage first, then file order
+decided AS (  -- the ceiling (below every stage), then the rules, highest stage first, then file order
   SELECT lead_id, fit, engagement,
     CASE
+      WHEN careers_page_visited AND engagement < 10                       THEN 'job seeker'
       WHEN budget IS NOT NULL AND demo_requested                          THEN 'ready to buy'
       WHEN bant AND icp_fit                                               THEN 'bant qualified'
       WHEN budget IS NOT NULL AND budget >= 150000 AND decision_maker     THEN 'big deal'
@@ -133,7 +134,6 @@ decided AS (  -- the rules, highest stage first, then file order
       WHEN trial_days >= 14 AND last_activity IS NOT NULL
            AND abs(last_activity - {d}) <= 7                              THEN 'active trial'
       WHEN source IS NOT NULL AND source = 'referral' AND fit >= 20       THEN 'warm referral'
-      WHEN careers_page_visited AND engagement < 10                       THEN 'job seeker'
     END AS rule
   FROM scored
 )

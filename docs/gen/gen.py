@@ -2,7 +2,7 @@
 # on each example (cargo build first). Usage: python3 docs/gen/gen.py
 import os, re, shutil, subprocess, sys
 sys.path.insert(0, os.path.dirname(__file__))
-from spec import ENTRIES
+from spec import ENTRIES, RETIRED_ENTRIES
 import os, tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -10,7 +10,12 @@ Q = os.path.join(REPO, 'target/debug/qualify')
 ROOT = tempfile.mkdtemp(prefix='qualify-diag-')
 src = open(os.path.join(REPO, 'src/diagnostic.rs')).read()
 codes = re.findall(r'(\w+) = "(Q\d{4})", (\w+), "((?:[^"\\]|\\.)*)";', src)
-summary = {c: (v, sev, s.replace('\\"', '"')) for v, c, sev, s in codes}
+# Retired codes keep their section (severity None), in code order.
+live = {c for _, c, _, _ in codes}
+retired = {r['code']: r for r in RETIRED_ENTRIES}
+codes += [(None, c, None, None) for c in retired if c not in live]
+codes.sort(key=lambda x: x[1])
+summary = {c: (v, sev, (s or '').replace('\\"', '"')) for v, c, sev, s in codes}
 def kebab(v): return re.sub(r'(?<!^)(?=[A-Z])', '-', v).lower()
 
 def run(files, target='policy.qual'):
@@ -28,11 +33,20 @@ out.append(open(os.path.join(HERE, 'intro.md')).read().rstrip('\n') + '\n')
 out.append('\n| Code | Name | Severity | About |\n| --- | --- | --- | --- |\n')
 by_code = {e['code']: e for e in ENTRIES}
 for v, c, sev, s in codes:
+    if c in live and c in retired: problems.append(f'{c}: retired but still in diagnostic.rs')
+    if sev is None:
+        r = retired[c]
+        out.append(f"| [{c}](#{c.lower()}-{r['kebab']}) | {r['kebab']} | retired | no longer reported |\n")
+        continue
     e = by_code.get(c)
     if not e: problems.append(f'{c}: no entry'); continue
     if e['kebab'] != kebab(v): problems.append(f"{c}: kebab {e['kebab']} != {kebab(v)}")
     out.append(f"| [{c}](#{c.lower()}-{e['kebab']}) | {e['kebab']} | {sev.lower()} | {s} |\n")
 for v, c, sev, s in codes:
+    if sev is None:
+        r = retired[c]
+        out.append(f"\n<a id=\"{c.lower()}\"></a>\n\n## {c} {r['kebab']} (retired)\n\n" + r['text'].strip() + '\n')
+        continue
     e = by_code.get(c)
     if not e: continue
     out.append(f"\n<a id=\"{c.lower()}\"></a>\n\n## {c} {e['kebab']}\n\n")

@@ -1,6 +1,11 @@
 # Each entry: code, kebab, meaning (markdown), files {name: text} (policy.qual is checked),
 # fix (markdown, may contain ```qual blocks), fixed {name: text} verified to lose the code.
 ENTRIES = []
+# Codes no longer reported keep a section that says so, so old links still
+# work. Codes are never reused.
+RETIRED_ENTRIES = []
+def RETIRED(code, kebab, text):
+    RETIRED_ENTRIES.append(dict(code=code, kebab=kebab, text=text))
 def E(code, kebab, meaning, files, fix, fixed=None, extra=None, run='policy.qual'):
     ENTRIES.append(dict(code=code, kebab=kebab, meaning=meaning, files=files, fix=fix, fixed=fixed, extra=extra, run=run))
 
@@ -497,27 +502,34 @@ test "a demo counts 20" {
 """})
 
 E("Q0117", "unknown-rule",
-"""An `overrides` list names neither a rule nor a stage, or a test's `expect rule NAME`
-names no rule. Only rules written with `rule NAME:` have names.""",
+"""A test's `expect rule NAME` names no rule. Only rules written with `rule NAME:` have
+names; a rule without one is called by its line (`line 12`) in results, and a test cannot
+expect it.""",
 {"policy.qual": """field demo requested: bool default false
-field budget: money optional
 stages MQL < SQL
-rule demo: demo requested => MQL
-rule budget confirmed: budget known => SQL overrides dmeo
+otherwise MQL
+rule demo: demo requested => SQL
+test "a demo request goes to sales" {
+  lead { demo requested: true }
+  expect SQL
+  expect rule dmeo
+}
 """},
 """Use the rule's name, or name the rule you mean:
 
 ```qual
-rule budget confirmed: budget known => SQL overrides demo
+  expect rule demo
 ```""",
 {"policy.qual": """field demo requested: bool default false
-field budget: money optional
 stages MQL < SQL
 otherwise MQL
-rule demo: demo requested => MQL
-rule budget confirmed: budget known => SQL overrides demo
+rule demo: demo requested => SQL
+test "a demo request goes to sales" {
+  lead { demo requested: true }
+  expect SQL
+  expect rule demo
+}
 """})
-
 E("Q0118", "duplicate-column",
 """Two fields read the same column of the lead data. A field without `from "…"` reads the
 column named like the field, so this also happens when `from` repeats another field's
@@ -631,12 +643,14 @@ last activity known and last activity > 2026-02-28 => MQL
 """})
 
 E("Q0201", "unchecked-optional",
-"""A rule relies on an `optional` field (without a `default`) and does not say what
-happens when the field is missing. A test on a missing value is unknown, and a rule applies
-only when its condition is true, so leads without the field never reach the stage through
-this rule. The warning fires where the rule **needs** the field (every way of making the rule
-true tests it) or **negates over** it (`not`, `!=`, `not in`: "anything but retail" does not
-include "no industry"). See [Missing values](language.md#missing-values).""",
+"""A rule (or a score line's `when`) negates over an `optional` field without a `default`
+and does not say what happens when the field is missing: it tests it under `not`, with `!=`
+or with `not in`. A test on a missing value is unknown, `not` keeps it unknown, and a rule
+applies only when its condition is true — so "anything but retail" does not include "no
+industry", and leads without the field never reach the stage through this rule. For a ceiling
+(`=> at most STAGE`) it is the other way round: leads without the field are never held back.
+A positive test (`industry = saas`) is not reported: that a missing value never matches it is
+what authors expect. See [Missing values](language.md#missing-values).""",
 {"policy.qual": """field industry: enum { saas, fintech, retail } optional
 field demo requested: bool default false
 stages unqualified < MQL < SQL
@@ -662,12 +676,44 @@ stages unqualified < MQL < SQL
 otherwise unqualified
 demo requested and (industry unknown or industry != retail) => MQL
 """},
-extra=[("A field the rule needs", {"policy.qual": """field budget: money optional
-stages MQL < SQL
-otherwise MQL
-budget > 10_000 => SQL
+extra=[("A ceiling that never holds back leads without the field", {"policy.qual": """field country: enum { us, ca, uk, de, other } optional
+field demo requested: bool default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+rule demo: demo requested => SQL
+rule outside territory: country not in { us, ca, uk } => at most MQL
 """})])
 
+E("Q0203", "obsolete-overrides",
+"""A rule ends with an `overrides …` clause. It once marked an overlap between two rules as
+reviewed, to silence the overlap warning ([Q0303](#q0303-conflicting-rules), retired). The
+analysis no longer reports rules that can match the same lead — when several do, the highest
+stage wins, which is how escalation is meant to work — so the clause changes nothing, neither
+results nor findings. It is still read, so old policies keep working, and the editor's quick
+fix deletes it.""",
+{"policy.qual": """field budget: money optional
+field demo requested: bool default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+rule demo: demo requested => MQL
+rule budget confirmed: budget known and demo requested => SQL because "Budget and a demo" overrides demo
+"""},
+"""Delete the clause:
+
+```qual
+rule budget confirmed: budget known and demo requested => SQL because "Budget and a demo"
+```
+
+If the rule it named was meant to hold leads *back* (competitors, students), `overrides` never
+did that; write that rule as a ceiling, `=> at most STAGE`
+(see [Q0313](#q0313-toothless-disqualifier)).""",
+{"policy.qual": """field budget: money optional
+field demo requested: bool default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+rule demo: demo requested => MQL
+rule budget confirmed: budget known and demo requested => SQL because "Budget and a demo"
+"""})
 E("Q0202", "unused-definition",
 """A criterion is defined but no rule, criterion or score uses it — often left
 over after a rule changed, or misspelt where it was meant to be used. Files without rules
@@ -731,11 +777,12 @@ rule enterprise demo: enterprise and demo requested and small business => SQL
 E("Q0302", "shadowed-rule",
 """A rule can match leads, but never decides any of them: every lead it matches is already
 decided by rules that take precedence — a rule for a higher stage (which always wins,
-wherever it is written), or an earlier rule for the same stage. The rule's stage and its
-`because` reason never appear in results. The typical case is a rule meant to hold leads
-*back* (students, competitors, tiny companies) written for a lower stage: a lower stage never
-wins over a higher one, so such a rule cannot pull a lead down. The warning names the rules
-that take its leads.""",
+wherever it is written), an earlier rule for the same stage, or a ceiling that lowers the
+lead below it. The rule's stage and its `because` reason never appear in results. The warning
+names the rules that take its leads. The typical case is a rule meant to hold leads *back*
+(students, competitors) written for a lower stage, all of whose leads a higher rule takes;
+when a higher rule takes only some of them, it is
+[Q0313](#q0313-toothless-disqualifier).""",
 {"policy.qual": """field persona: enum { buyer, student, competitor } default buyer
 field demo requested: bool default false
 stages unqualified < MQL < SQL
@@ -743,11 +790,11 @@ otherwise unqualified
 rule demo: demo requested => MQL
 rule student demo: demo requested and persona = student => unqualified because "Students are not buyers"
 """},
-"""Keep the excluded leads out of the rule that takes them, so the narrower rule gets to
-decide:
+"""When the rule is meant to hold its leads back, make it a ceiling, which lowers whatever
+stage the other rules give:
 
 ```qual
-rule demo: demo requested and persona != student => MQL
+rule student demo: demo requested and persona = student => at most unqualified because "Students are not buyers"
 ```
 
 Within one stage, put the narrower rule first, or remove it when the broader rule says
@@ -756,8 +803,8 @@ all it needs.""",
 field demo requested: bool default false
 stages unqualified < MQL < SQL
 otherwise unqualified
-rule demo: demo requested and persona != student => MQL
-rule student demo: demo requested and persona = student => unqualified because "Students are not buyers"
+rule demo: demo requested => MQL
+rule student demo: demo requested and persona = student => at most unqualified because "Students are not buyers"
 """},
 extra=[("An earlier rule for the same stage", {"policy.qual": """field budget: money optional
 field demo requested: bool default false
@@ -766,51 +813,17 @@ otherwise unqualified
 rule demo: demo requested => SQL because "Asked for a demo"
 rule demo with budget: demo requested and budget known => SQL because "Budget confirmed and asked for a demo"
 """})])
-
-E("Q0303", "conflicting-rules",
-"""Two rules for different stages can match the same lead. The higher stage wins, so for
-such leads the lower rule is ignored. Often that is exactly what you want (a budget
-confirmation beats a demo request); sometimes it is how leads get over-qualified — a rule
-meant to keep competitors out loses to any rule for a higher stage. The warning shows a lead
-that both rules match (`for example: {…}`, which you can pass to
-`qualify explain POLICY --lead '…'`) and says which rule decides it. The machine cannot know
-which overlaps are intended, so it asks you to review each one once.""",
-{"policy.qual": """field budget: money optional
-field demo requested: bool default false
-stages unqualified < MQL < SQL
-otherwise unqualified
-rule demo: demo requested => MQL because "Asked for a demo"
-rule budget confirmed: budget known and budget >= $10_000 => SQL because "Budget confirmed"
-"""},
-"""If the winner is right, record that the overlap has been reviewed with `overrides` at the
-end of either rule's line — the other rule's name, or a stage to cover every rule of that
-stage. It does not change which rule decides; it only silences the warning:
-
-```qual
-rule budget confirmed: budget known and budget >= $10_000 => SQL because "Budget confirmed" overrides demo
-```
-
-If the winner is wrong, narrow it so the two rules no longer meet. For the competitor rule
-below, that means keeping competitors out of the higher rule:
-
-```qual
-rule demo: demo requested and persona != competitor => MQL
-```""",
-{"policy.qual": """field budget: money optional
-field demo requested: bool default false
-stages unqualified < MQL < SQL
-otherwise unqualified
-rule demo: demo requested => MQL because "Asked for a demo"
-rule budget confirmed: budget known and budget >= $10_000 => SQL because "Budget confirmed" overrides demo
-"""},
-extra=[("A rule meant to keep leads out, which a higher rule overrules", {"policy.qual": """field persona: enum { buyer, student, competitor } default buyer
-field demo requested: bool default false
-stages unqualified < MQL < SQL
-otherwise unqualified
-rule demo: demo requested => MQL
-rule competitor: persona = competitor => unqualified because "Competitors are not buyers"
-"""})])
-
+RETIRED("Q0303", "conflicting-rules",
+"""*Retired: no longer reported, and the code is not reused.* It warned that two rules for
+different stages can match the same lead, and asked the author to review each such overlap
+once, marking reviewed ones with `overrides`. Almost every overlap is intended — a confirmed
+budget *should* beat a demo request — so the warning was mostly noise. The one overlap that
+hurt, a rule meant to keep competitors or students out losing to any higher rule, is now
+written as a ceiling (`=> at most STAGE`) and checked by
+[Q0313](#q0313-toothless-disqualifier) and [Q0314](#q0314-ineffective-ceiling). Why the
+analysis does not report overlaps is in
+[Policy analysis](analysis.md#why-overlapping-rules-are-not-reported). A leftover `overrides`
+clause gets [Q0203](#q0203-obsolete-overrides).""")
 E("Q0304", "unreachable-threshold",
 """A score condition that no lead can meet, given the score's point lines and caps: the
 most a lead can collect is below the threshold. The warning gives the range the score can
@@ -981,13 +994,14 @@ stages unqualified < MQL < SQL
 otherwise unqualified
 require MQL: company size >= 50
 rule mid market demo: company size >= 50 and demo requested => MQL
-rule budget confirmed: budget known => SQL overrides MQL
+rule budget confirmed: budget known => SQL
 """})])
 
 E("Q0309", "undecided",
-"""Not a problem in itself: the analysis behind Q0301–Q0308 could not settle a question
-about the policy — whether a rule can hold, whether two rules overlap, whether a rule
-respects a `require` — and says so rather than guess. The analysis is exact for
+"""Not a problem in itself: the analysis behind Q0301–Q0308, Q0313 and Q0314 could not settle a question
+about the policy — whether a rule can hold, whether it ever decides a lead, whether a
+ceiling ever lowers one, whether a rule respects a `require` — and says so rather than
+guess. The analysis is exact for
 numbers, money, dates, enums, yes/no values, `known`/`unknown` and text equality; text tests
 (`contains`, `starts with`, `ends with`), comparisons between two fields and `per` lines can
 leave it undecided. A note never fails a check, even with `--deny-warnings`.""",
@@ -1003,23 +1017,19 @@ rule senior: title starts with "VP" and title starts with "Director" => MQL
 rule senior: title starts with "VP" or title starts with "Director" => MQL
 ```
 
-When the answer is fine as it is (below: no title starts with both `VP` and `Director`, so
-the two rules never meet), you can leave the note, or mark the pair as reviewed with
-`overrides`, which also ends the question:
-
-```qual
-rule vp: title starts with "VP" => SQL overrides director
-```""",
+When the answer is fine as it is (below: every title that starts with `VP` and contains
+`Sales` starts with `VP`, so `vp sales` never decides), act on it — here, put `vp sales`
+first or remove it — or leave the note.""",
 {"policy.qual": """field title: string default ""
 stages unqualified < MQL < SQL
 otherwise unqualified
 rule senior: title starts with "VP" or title starts with "Director" => MQL
 """},
-extra=[("Two rules on text that may or may not meet", {"policy.qual": """field title: string default ""
+extra=[("A rule on text that may never decide", {"policy.qual": """field title: string default ""
 stages unqualified < MQL < SQL
 otherwise unqualified
 rule vp: title starts with "VP" => SQL
-rule director: title starts with "Director" => MQL
+rule vp sales: title starts with "VP" and title contains "Sales" => SQL
 """})])
 
 SAMPLE_TOML = """[sample]
@@ -1074,14 +1084,14 @@ rule curious: demo requested => MQL
 --row N` shows what a lead lacks):
 
 ```qual
-rule enterprise demo: company size >= 5000 and demo requested => SQL overrides MQL
+rule enterprise demo: company size >= 5000 and demo requested => SQL
 ```""",
 {"qualify.toml": SAMPLE_TOML, "leads.csv": SAMPLE_LEADS, "policy.qual": """field lead id: string key from "Lead ID"
 field company size: integer from "Employees" default 0
 field demo requested: bool from "Demo" default false
 stages unqualified < MQL < SQL
 otherwise unqualified
-rule enterprise demo: company size >= 5000 and demo requested => SQL overrides MQL
+rule enterprise demo: company size >= 5000 and demo requested => SQL
 rule curious: demo requested => MQL
 """})
 
@@ -1110,3 +1120,73 @@ stages unqualified < SQL
 otherwise unqualified
 rule budget demo: (budget unknown or budget >= $5_000) and demo requested => SQL
 """})
+
+E("Q0313", "toothless-disqualifier",
+"""An ordinary rule concludes a stage at or below `otherwise` — so it raises no lead — while a
+rule for a higher stage can match some of the same leads. Such a rule is almost always meant
+as a **disqualifier**: competitors, students, job seekers, existing customers. But when
+several rules match a lead, the highest stage wins, so it holds nothing back: a competitor who
+asks for a demo still becomes an MQL through the demo rule. The warning shows such a lead
+(`for example: {…}`) and names the rule that takes it higher.""",
+{"policy.qual": """field email domain: string default ""
+field demo requested: bool default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+rule demo: demo requested => MQL
+rule competitor: email domain = "rival.com" => unqualified because "We don't sell to competitors"
+"""},
+"""Make it a **ceiling** with `at most` (the editor's quick fix inserts it). A ceiling lowers
+the stage the other rules give to its own stage, whatever they say, and is then the rule that
+decided:
+
+```qual
+rule competitor: email domain = "rival.com" => at most unqualified because "We don't sell to competitors"
+```
+
+If the rule is only meant to give the reason for leads that no other rule takes, narrow the
+higher rules instead (`demo requested and email domain != "rival.com"`).""",
+{"policy.qual": """field email domain: string default ""
+field demo requested: bool default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+rule demo: demo requested => MQL
+rule competitor: email domain = "rival.com" => at most unqualified because "We don't sell to competitors"
+"""})
+
+E("Q0314", "ineffective-ceiling",
+"""A ceiling (`=> at most STAGE`) that does nothing useful. Either **no lead it matches would
+get above its stage anyway** — no rule that can match those leads concludes a higher stage,
+`otherwise` is not higher, or a lower ceiling already holds them — so it never lowers a stage
+and never decides; or it **matches every lead**, so no lead ever gets above its stage and
+every rule for a higher stage is dead. The first usually means the ceiling's stage is one too
+high (`at most MQL` where `at most unqualified` was meant), the second a condition that is
+always true.""",
+{"policy.qual": """field email domain: string default ""
+field demo requested: bool default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+rule demo: demo requested => MQL
+rule competitor: email domain = "rival.com" => at most MQL because "We don't sell to competitors"
+"""},
+"""Give the ceiling the stage its leads should end at — no rule here goes above MQL, so
+`at most MQL` holds nobody back:
+
+```qual
+rule competitor: email domain = "rival.com" => at most unqualified because "We don't sell to competitors"
+```
+
+or remove it. A ceiling that matches every lead needs a narrower condition.""",
+{"policy.qual": """field email domain: string default ""
+field demo requested: bool default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+rule demo: demo requested => MQL
+rule competitor: email domain = "rival.com" => at most unqualified because "We don't sell to competitors"
+"""},
+extra=[("A ceiling that matches every lead (every rule above it never decides, Q0302)", {"policy.qual": """field budget: money optional
+field demo requested: bool default false
+stages unqualified < MQL < SQL
+otherwise unqualified
+rule demo: demo requested => SQL
+rule hold: budget unknown or budget known => at most MQL
+"""})])

@@ -29,13 +29,21 @@ pub enum Subject {
     Contradiction {
         rule: Option<RuleId>,
     },
+    /// An ordinary rule that never decides: `by` take or lower every lead
+    /// it matches.
     Shadowed {
         rule: RuleId,
         by: Vec<RuleId>,
     },
-    Conflict {
-        winner: RuleId,
-        loser: RuleId,
+    /// A rule at or below `otherwise` whose witness lead `by` decides.
+    Toothless {
+        rule: RuleId,
+        by: RuleId,
+    },
+    /// A ceiling that matches every lead, or never lowers a stage.
+    Ceiling {
+        rule: RuleId,
+        every_lead: bool,
     },
     Threshold,
     Redundant,
@@ -79,14 +87,20 @@ pub fn analyze_interruptible(
         findings: Vec::new(),
         never_rule: vec![false; policy.rules.len()],
         never_criterion: vec![false; policy.criteria.len()],
+        shadowed: vec![false; policy.rules.len()],
+        taken_by_rules: vec![false; policy.rules.len()],
+        projections: Vec::new(),
+        ceilings: policy.ceilings_by_precedence(),
     };
     analysis.contradictions();
     analysis.thresholds();
     analysis.redundant_clauses();
-    let overlaps = analysis.overlaps();
-    analysis.shadowed_and_conflicts(&overlaps);
+    analysis.projections();
+    analysis.never_decides();
+    analysis.toothless();
+    analysis.ceilings();
     analysis.gap();
-    analysis.inversions(&overlaps);
+    analysis.inversions();
     let mut findings = analysis.findings;
     findings.sort_by_key(|f| (f.diagnostic.span.start, f.diagnostic.code));
     findings
@@ -99,16 +113,16 @@ struct Analysis<'m, 'p> {
     findings: Vec<Finding>,
     never_rule: Vec<bool>,
     never_criterion: Vec<bool>,
-}
-
-/// Whether two rules can match one lead.
-#[derive(Clone)]
-enum Overlap {
-    Disjoint,
-    Both(Lead),
-    Unsure,
-    /// Not asked: both rules are imported.
-    NotAsked,
+    /// Rules reported as never deciding (not also reported as toothless).
+    shadowed: Vec<bool>,
+    /// Of those, the ones whose leads other ordinary rules take (no ceiling
+    /// needed).
+    taken_by_rules: Vec<bool>,
+    /// Per rule, sorted by field: the regions (as bits) where the rule can
+    /// be true.
+    projections: Vec<Vec<(usize, Vec<u64>)>>,
+    /// `Policy::ceilings_by_precedence`.
+    ceilings: Vec<RuleId>,
 }
 
 pub(crate) const ROOT: u32 = 0;
@@ -464,85 +478,98 @@ impl<'m, 'p> Analysis<'m, 'p> {
         }
     }
 
-    // ------------------------------------------------------------ 2, 3. rule pairs
+    // ------------------------------------------------------------ 2. rules that never decide
 
-    /// For every pair of rules, whether they can match one lead.
-    fn overlaps(&mut self) -> Vec<Vec<Overlap>> {
-        let policy = self.policy;
-        let n = policy.rules.len();
+    /// Per rule and field, the regions where the rule can still be true.
+    fn projections(&mut self) {
         let model = self.solver.model;
-        // Per rule and field, the regions where the rule can still be true:
-        // two rules that allow disjoint regions of a field never overlap.
-        let mut projections: Vec<Vec<(usize, Vec<bool>)>> = Vec::with_capacity(n);
-        for rule in &policy.rules {
+        let mut projections = Vec::with_capacity(self.policy.rules.len());
+        for rule in &self.policy.rules {
             let node = model.node(&rule.expr);
-            let mut per_field = Vec::new();
-            for f in model.fields_of(node) {
-                let allowed: Vec<bool> = (0..model.regions[f].len())
-                    .map(|r| self.solver.possible_with(node, f, r) & T != 0)
-                    .collect();
+            let mut fields = model.fields_of(node);
+            fields.sort_unstable();
+            fields.dedup();
+            let mut per_field = Vec::with_capacity(fields.len());
+            for f in fields {
+                let regions = model.regions[f].len();
+                let mut allowed = vec![0u64; regions.div_ceil(64)];
+                for r in 0..regions {
+                    if self.solver.possible_with(node, f, r) & T != 0 {
+                        allowed[r / 64] |= 1 << (r % 64);
+                    }
+                }
                 per_field.push((f, allowed));
             }
             projections.push(per_field);
         }
-        let mut out = vec![vec![Overlap::Disjoint; n]; n];
-        for a in 0..n {
-            for b in a + 1..n {
-                if self.never_rule[a] || self.never_rule[b] {
-                    continue;
-                }
-                let (ra, rb) = (&policy.rules[a], &policy.rules[b]);
-                // Only conflicts need the answer; shadowing and requirements
-                // use it to skip rules, so "not asked" keeps them exact.
-                if (ra.loc.file != ROOT && rb.loc.file != ROOT)
-                    || ra.stage == rb.stage
-                    || ra.overrides_rule(b, rb.stage)
-                    || rb.overrides_rule(a, ra.stage)
-                {
-                    out[a][b] = Overlap::NotAsked;
-                    out[b][a] = Overlap::NotAsked;
-                    continue;
-                }
-                let disjoint = projections[a].iter().any(|(f, allowed_a)| {
-                    projections[b].iter().any(|(g, allowed_b)| {
-                        f == g && !allowed_a.iter().zip(allowed_b).any(|(x, y)| *x && *y)
-                    })
-                });
-                if disjoint {
-                    continue;
-                }
-                let goals = self.all_true(&[&ra.expr, &rb.expr]);
-                let overlap = match self.solver.solve(&goals) {
-                    Answer::Sat(lead) => Overlap::Both(lead),
-                    Answer::Unsat => Overlap::Disjoint,
-                    Answer::Undecided => Overlap::Unsure,
-                };
-                out[a][b] = overlap.clone();
-                out[b][a] = overlap;
-            }
-        }
-        out
+        self.projections = projections;
     }
 
-    fn shadowed_and_conflicts(&mut self, overlaps: &[Vec<Overlap>]) {
+    /// False only when no lead can match both rules: they allow disjoint
+    /// regions of some field. A cheap filter before asking the solver.
+    fn may_overlap(&self, a: RuleId, b: RuleId) -> bool {
+        if self.never_rule[a] || self.never_rule[b] {
+            return false;
+        }
+        // Both lists are sorted by field: walk them together.
+        let (pa, pb) = (&self.projections[a], &self.projections[b]);
+        let (mut i, mut j) = (0, 0);
+        while i < pa.len() && j < pb.len() {
+            match pa[i].0.cmp(&pb[j].0) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    if !pa[i].1.iter().zip(&pb[j].1).any(|(x, y)| x & y != 0) {
+                        return false;
+                    }
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        true
+    }
+
+    /// The ceilings below `stage` that can match a lead of rule `r`: when one
+    /// does, it lowers the lead and decides it.
+    fn ceilings_below(&self, r: RuleId, stage: usize) -> Vec<RuleId> {
+        self.ceilings
+            .iter()
+            .copied()
+            .filter(|&c| self.policy.rules[c].stage < stage && self.may_overlap(r, c))
+            .collect()
+    }
+
+    /// How a rule is named in a finding: `name` (SQL), or `name` (at most MQL).
+    fn rule_and_stage(&self, r: RuleId) -> String {
+        let rule = &self.policy.rules[r];
+        let at_most = if rule.ceiling { "at most " } else { "" };
+        format!("{} ({at_most}{})", self.rule_name(r), self.stage_name(r))
+    }
+
+    /// Ordinary rules that never decide a lead: every lead they match is
+    /// taken by a rule tried before them or lowered by a ceiling.
+    fn never_decides(&mut self) {
         let policy = self.policy;
         let order = policy.rules_by_precedence();
-        let mut shadowed_by: Vec<Vec<RuleId>> = vec![Vec::new(); policy.rules.len()];
         for (position, &r) in order.iter().enumerate() {
             let rule = &policy.rules[r];
             if rule.loc.file != ROOT || self.never_rule[r] {
                 continue;
             }
-            let before: Vec<RuleId> = order[..position]
+            // A rule that never decides because rules tried before it take
+            // its leads is no answer: those rules are tried before `r` too.
+            let mut takers: Vec<RuleId> = order[..position]
                 .iter()
                 .copied()
-                .filter(|&h| !matches!(overlaps[h][r], Overlap::Disjoint))
+                .filter(|&h| !self.taken_by_rules[h] && self.may_overlap(h, r))
                 .collect();
-            if before.is_empty() {
+            takers.extend(self.ceilings_below(r, rule.stage));
+            if takers.is_empty() {
                 continue;
             }
             let base = vec![self.solver.goal(&rule.expr, T)];
-            let core = match self.avoiding(&base, &before) {
+            let core = match self.avoiding(&base, &takers) {
                 (Answer::Unsat, core) => core,
                 (Answer::Undecided, _) => {
                     let q = format!("whether rule {} ever decides a lead", self.rule_name(r));
@@ -561,135 +588,293 @@ impl<'m, 'p> Analysis<'m, 'p> {
                 );
                 goals
             });
-            let names: Vec<String> = core
-                .iter()
-                .map(|&h| format!("{} ({})", self.rule_name(h), self.stage_name(h)))
-                .collect();
+            self.shadowed[r] = true;
+            self.taken_by_rules[r] = !core.iter().any(|&h| policy.rules[h].ceiling);
+            let names: Vec<String> = core.iter().map(|&h| self.rule_and_stage(h)).collect();
+            let lowered = core.iter().any(|&h| policy.rules[h].ceiling);
             let path = self.path(rule.loc);
             let mut diag = Diagnostic::new(
                 Code::ShadowedRule,
                 path,
                 rule.loc.span,
                 format!(
-                    "rule {} never decides: every lead it matches is already decided by {}",
+                    "rule {} never decides: every lead it matches is {} {}",
                     self.rule_name(r),
+                    if lowered {
+                        "taken or lowered by"
+                    } else {
+                        "already decided by"
+                    },
                     join_and(&names)
                 ),
             )
-            .label("never decides")
-            .help(
-                "a higher stage always wins, and within a stage the earlier rule; \
-                 narrow the other rules or remove this one",
-            );
+            .label("never decides");
+            diag = if lowered {
+                // Removing the rule would leave its leads lower still: the
+                // rule lifts them, the ceiling caps them.
+                diag.help(
+                    "a ceiling (`=> at most …`) lowers every lead this rule lifts; if that is \
+                     meant, conclude the ceiling's stage here, otherwise narrow the ceiling",
+                )
+            } else {
+                diag.help(
+                    "the highest stage wins, and within a stage the earlier rule; narrow those \
+                     rules, or remove this one",
+                )
+            };
             for &h in &core {
                 let other = &policy.rules[h];
-                diag = diag.related(self.path(other.loc), other.loc.span, "takes precedence");
+                let why = if other.ceiling {
+                    "lowers its leads"
+                } else {
+                    "takes precedence"
+                };
+                diag = diag.related(self.path(other.loc), other.loc.span, why);
             }
-            shadowed_by[r] = core.clone();
             self.push(Subject::Shadowed { rule: r, by: core }, None, diag);
         }
-        for (position, &winner) in order.iter().enumerate() {
-            for &loser in &order[position + 1..] {
-                let (w, l) = (&policy.rules[winner], &policy.rules[loser]);
-                if w.stage == l.stage
-                    || w.overrides_rule(loser, l.stage)
-                    || l.overrides_rule(winner, w.stage)
-                    || shadowed_by[loser].contains(&winner)
-                {
+    }
+
+    // ------------------------------------------------------------ 3. disqualifiers without teeth
+
+    /// An ordinary rule whose stage is at or below `otherwise` changes
+    /// nothing for a lead unless no higher rule matches it: if a higher rule
+    /// can match one of its leads, that lead slips through. Such a rule is
+    /// almost always meant as a disqualifier, which is a ceiling. Higher
+    /// rules that match only its leads are exceptions to it, not leaks.
+    fn toothless(&mut self) {
+        let policy = self.policy;
+        let Some(otherwise) = policy.otherwise else {
+            return;
+        };
+        let order = policy.rules_by_precedence();
+        for &r in order.iter().rev() {
+            let rule = &policy.rules[r];
+            if rule.loc.file != ROOT
+                || rule.stage > otherwise
+                || self.never_rule[r]
+                || self.shadowed[r]
+            {
+                continue;
+            }
+            // Ceilings at or below this stage keep the lead where the rule
+            // meant it to be.
+            let holding: Vec<RuleId> = self.ceilings_below(r, rule.stage + 1);
+            let mut found = None;
+            for &h in &order {
+                let higher = &policy.rules[h];
+                if higher.stage <= rule.stage {
+                    break;
+                }
+                if !self.may_overlap(r, h) {
                     continue;
                 }
-                let lead = match &overlaps[winner][loser] {
-                    Overlap::Both(lead) => lead.clone(),
-                    Overlap::Disjoint | Overlap::NotAsked => continue,
-                    Overlap::Unsure => {
-                        let at = if w.loc.file == ROOT { w.loc } else { l.loc };
-                        if w.loc.file == ROOT || l.loc.file == ROOT {
-                            let q = format!(
-                                "whether rules {} and {} can match the same lead",
-                                self.rule_name(winner),
-                                self.rule_name(loser)
-                            );
-                            self.undecided(at, q);
-                        }
-                        continue;
+                // A higher rule that only matches leads of this one is an
+                // exception written on purpose (`customer and expansion
+                // request => SQL` beside `customer => unqualified`).
+                let exception = [
+                    self.solver.goal(&higher.expr, T),
+                    self.solver.goal(&rule.expr, NOT_TRUE),
+                ];
+                if matches!(self.solver.solve(&exception), Answer::Unsat) {
+                    continue;
+                }
+                let base = [
+                    self.solver.goal(&rule.expr, T),
+                    self.solver.goal(&higher.expr, T),
+                ];
+                match self.avoiding(&base, &holding).0 {
+                    Answer::Sat(lead) => {
+                        found = Some((h, lead));
+                        break;
                     }
-                };
-                let at = if w.loc.file == ROOT { w } else { l };
-                let other = if w.loc.file == ROOT { l } else { w };
-                let path = self.path(at.loc);
-                let mut diag = Diagnostic::new(
-                    Code::ConflictingRules,
+                    Answer::Unsat => {}
+                    Answer::Undecided => {
+                        let q = format!(
+                            "whether rule {} can match a lead that rule {} takes",
+                            self.rule_name(r),
+                            self.rule_name(h)
+                        );
+                        self.undecided(rule.loc, q);
+                    }
+                }
+            }
+            let Some((_, lead)) = found else { continue };
+            // What the lead actually gets, for the message.
+            let outcome = crate::eval::evaluate(policy, &lead, self.solver.model.as_of);
+            let (Some(stage), Some(decider)) = (outcome.stage, outcome.rule) else {
+                continue;
+            };
+            let stage_name = &policy.stages[stage].name;
+            let own = self.stage_name(r);
+            let path = self.path(rule.loc);
+            let mut diag = Diagnostic::new(
+                Code::ToothlessDisqualifier,
+                path,
+                rule.loc.span,
+                format!(
+                    "rule {} does not hold leads back: `otherwise` is already {}, so it never raises a lead, and a lead it matches still reaches {stage_name} through rule {}",
+                    self.rule_name(r),
+                    policy.stages[otherwise].name,
+                    self.rule_name(decider),
+                ),
+            )
+            .label(format!("does not keep its leads at {own}"))
+            .related(
+                self.path(policy.rules[decider].loc),
+                policy.rules[decider].loc.span,
+                format!("takes the lead to {stage_name}"),
+            )
+            .help(format!(
+                "the highest stage wins, so this rule changes no lead's stage; if its leads must end \
+                 at {own} or lower whatever other rules say, write it as a ceiling: \
+                 `=> at most {own}`; if it only names such leads, remove it"
+            ));
+            if rule.stage_loc.file == ROOT {
+                let start = rule.stage_loc.span.start as usize;
+                diag = diag.titled_fix(
+                    crate::syntax::Span::new(start, start),
+                    "at most ",
+                    format!("Make it a ceiling: `=> at most {own}`"),
+                );
+            }
+            self.push(
+                Subject::Toothless {
+                    rule: r,
+                    by: decider,
+                },
+                Some(lead),
+                diag,
+            );
+        }
+    }
+
+    // ------------------------------------------------------------ 4. ceilings that do nothing
+
+    /// A ceiling that matches every lead caps the whole policy; one that
+    /// never meets a lead above its stage (or only ones a lower ceiling
+    /// already holds) never lowers anything.
+    fn ceilings(&mut self) {
+        let policy = self.policy;
+        let ceilings = self.ceilings.clone();
+        let order = policy.rules_by_precedence();
+        for (position, &c) in ceilings.iter().enumerate() {
+            let ceiling = &policy.rules[c];
+            if ceiling.loc.file != ROOT || self.never_rule[c] {
+                continue;
+            }
+            let cap = ceiling.stage;
+            let cap_name = self.stage_name(c).to_string();
+            let path = self.path(ceiling.loc);
+            if let Answer::Unsat = self
+                .solver
+                .solve(&[self.solver.goal(&ceiling.expr, NOT_TRUE)])
+            {
+                let diag = Diagnostic::new(
+                    Code::IneffectiveCeiling,
                     path,
-                    at.loc.span,
+                    ceiling.loc.span,
                     format!(
-                        "rules {} ({}) and {} ({}) can match the same lead; {} decides it, as {} is the higher stage",
-                        self.rule_name(winner),
-                        self.stage_name(winner),
-                        self.rule_name(loser),
-                        self.stage_name(loser),
-                        self.rule_name(winner),
-                        self.stage_name(winner),
+                        "ceiling {} matches every lead, so no lead ever gets above {cap_name}",
+                        self.rule_name(c)
                     ),
                 )
-                .label("overlaps another rule")
-                .related(
-                    self.path(other.loc),
-                    other.loc.span,
-                    if std::ptr::eq(other, l) {
-                        "also matches that lead"
-                    } else {
-                        "decides that lead"
+                .label("holds every lead down")
+                .help("narrow its condition to the leads it is meant for, or remove the stages above it");
+                self.push(
+                    Subject::Ceiling {
+                        rule: c,
+                        every_lead: true,
                     },
+                    None,
+                    diag,
                 );
-                diag = match (&w.label, &l.label) {
-                    (Some(_), Some(loser_name)) => {
-                        let end = w.loc.span.end as usize;
-                        let addition = if w.overrides.is_empty() {
-                            format!(" overrides {loser_name}")
-                        } else {
-                            format!(", {loser_name}")
-                        };
-                        let d = diag.help(format!(
-                            "if {} is meant to win, add `overrides {loser_name}` to rule {} \
-                             (or `overrides {}` for every {} rule)",
-                            self.rule_name(winner),
-                            self.rule_name(winner),
-                            self.stage_name(loser),
-                            self.stage_name(loser),
-                        ));
-                        if w.loc.file == ROOT {
-                            d.fix(crate::syntax::Span::new(end, end), addition)
-                        } else {
-                            d
-                        }
-                    }
-                    _ => diag.help(format!(
-                        "to mark the overlap as reviewed, name the rules (`rule NAME: …`) and add \
-                         `overrides OTHER` to the winner, or `overrides {}` for every {} rule",
-                        self.stage_name(loser),
-                        self.stage_name(loser)
-                    )),
-                };
-                self.push(Subject::Conflict { winner, loser }, Some(lead), diag);
+                continue;
             }
+            // Ceilings tried before this one (lower, or as low and earlier).
+            let lower: Vec<RuleId> = ceilings[..position]
+                .iter()
+                .copied()
+                .filter(|&l| self.may_overlap(c, l))
+                .collect();
+            let mut lowers = false;
+            let mut unsure = false;
+            let settle = |answer: Answer, lowers: &mut bool, unsure: &mut bool| match answer {
+                Answer::Sat(_) => *lowers = true,
+                Answer::Undecided => *unsure = true,
+                Answer::Unsat => {}
+            };
+            if policy.otherwise.is_some_and(|o| o > cap) {
+                let mut avoid = order.clone();
+                avoid.extend(&lower);
+                let answer = self
+                    .avoiding(&[self.solver.goal(&ceiling.expr, T)], &avoid)
+                    .0;
+                settle(answer, &mut lowers, &mut unsure);
+            }
+            for &h in &order {
+                if lowers || policy.rules[h].stage <= cap {
+                    break;
+                }
+                if !self.may_overlap(c, h) {
+                    continue;
+                }
+                let base = [
+                    self.solver.goal(&ceiling.expr, T),
+                    self.solver.goal(&policy.rules[h].expr, T),
+                ];
+                let answer = self.avoiding(&base, &lower).0;
+                settle(answer, &mut lowers, &mut unsure);
+            }
+            if lowers {
+                continue;
+            }
+            if unsure {
+                let q = format!("whether ceiling {} ever lowers a stage", self.rule_name(c));
+                self.undecided(ceiling.loc, q);
+                continue;
+            }
+            let held = if lower.is_empty() {
+                String::new()
+            } else {
+                " (or a ceiling tried before it already holds it)".to_string()
+            };
+            let diag = Diagnostic::new(
+                Code::IneffectiveCeiling,
+                path,
+                ceiling.loc.span,
+                format!(
+                    "ceiling {} never lowers a stage: no lead it matches would get above {cap_name}{held}",
+                    self.rule_name(c)
+                ),
+            )
+            .label("never lowers a lead")
+            .help(format!(
+                "a ceiling only acts on leads that other rules (or `otherwise`) put above {cap_name}; \
+                 lower its stage, or remove it"
+            ));
+            self.push(
+                Subject::Ceiling {
+                    rule: c,
+                    every_lead: false,
+                },
+                None,
+                diag,
+            );
         }
     }
 
     /// A lead that meets `base` while none of the rules in `avoid` is true,
-    /// found by asking first without those rules and adding, one at a time,
-    /// a rule the last candidate lead made true. With many rules this asks
-    /// a few small questions instead of one large one. On `Unsat`, also the
+    /// found by asking first without those rules and adding, each round, a
+    /// rule the last candidate lead made true. With many rules this asks a
+    /// few small questions instead of one large one. On `Unsat`, also the
     /// rules that were needed to rule every lead out.
     fn avoiding(&mut self, base: &[Goal<'p>], avoid: &[RuleId]) -> (Answer, Vec<RuleId>) {
         let policy = self.policy;
         let exprs: Vec<&Expr> = avoid.iter().map(|&h| &policy.rules[h].expr).collect();
         let mut core: Vec<RuleId> = Vec::new();
+        let mut goals = base.to_vec();
         loop {
-            let mut goals = base.to_vec();
-            goals.extend(
-                core.iter()
-                    .map(|&h| self.solver.goal(&policy.rules[h].expr, NOT_TRUE)),
-            );
             match self.solver.solve(&goals) {
                 Answer::Sat(lead) => {
                     let truths = crate::eval::reference::truths_of(
@@ -698,10 +883,14 @@ impl<'m, 'p> Analysis<'m, 'p> {
                         self.solver.model.as_of,
                         &exprs,
                     );
-                    match truths.iter().position(|t| *t == crate::eval::Truth::True) {
-                        None => return (Answer::Sat(lead), core),
-                        Some(i) => core.push(avoid[i]),
-                    }
+                    // One rule a round keeps the questions small: most
+                    // rules are ruled out by a few others.
+                    let met = truths.iter().position(|t| *t == crate::eval::Truth::True);
+                    let Some(i) = met else {
+                        return (Answer::Sat(lead), core);
+                    };
+                    goals.push(self.solver.goal(&policy.rules[avoid[i]].expr, NOT_TRUE));
+                    core.push(avoid[i]);
                 }
                 other => return (other, core),
             }
@@ -712,18 +901,18 @@ impl<'m, 'p> Analysis<'m, 'p> {
 
     fn gap(&mut self) {
         let policy = self.policy;
+        let ordinary = policy.rules_by_precedence();
         if policy.otherwise.is_some()
             || policy.rules.is_empty()
             || !policy.rules.iter().any(|r| r.loc.file == ROOT)
         {
             return;
         }
-        let all: Vec<RuleId> = (0..policy.rules.len()).collect();
         let Some(first) = policy.stages.first() else {
             return;
         };
         let loc = first.loc;
-        match self.avoiding(&[], &all).0 {
+        match self.avoiding(&[], &ordinary).0 {
             Answer::Sat(lead) => {
                 let diag = Diagnostic::new(
                     Code::NoStageGap,
@@ -747,13 +936,20 @@ impl<'m, 'p> Analysis<'m, 'p> {
 
     // ------------------------------------------------------------ 7. stage inversion
 
-    fn inversions(&mut self, overlaps: &[Vec<Overlap>]) {
+    fn inversions(&mut self) {
         let policy = self.policy;
         let order = policy.rules_by_precedence();
         for (q, requirement) in policy.requirements.iter().enumerate() {
             let required = policy.stages[requirement.stage].name.clone();
             let condition = self.quote(&requirement.expr);
             let fails = self.solver.goal(&requirement.expr, NOT_TRUE);
+            // Ceilings below the required stage take a lead out of it.
+            let below: Vec<RuleId> = self
+                .ceilings
+                .iter()
+                .copied()
+                .filter(|&c| policy.rules[c].stage < requirement.stage && !self.never_rule[c])
+                .collect();
             for (position, &r) in order.iter().enumerate() {
                 let rule = &policy.rules[r];
                 if rule.stage < requirement.stage
@@ -762,11 +958,12 @@ impl<'m, 'p> Analysis<'m, 'p> {
                 {
                     continue;
                 }
-                let before: Vec<RuleId> = order[..position]
+                let mut before: Vec<RuleId> = order[..position]
                     .iter()
                     .copied()
-                    .filter(|&h| !matches!(overlaps[h][r], Overlap::Disjoint))
+                    .filter(|&h| self.may_overlap(h, r))
                     .collect();
+                before.extend(below.iter().copied().filter(|&c| self.may_overlap(c, r)));
                 let base = [self.solver.goal(&rule.expr, T), fails];
                 let at = if rule.loc.file == ROOT {
                     rule.loc
@@ -813,9 +1010,10 @@ impl<'m, 'p> Analysis<'m, 'p> {
             if otherwise < requirement.stage || requirement.loc.file != ROOT {
                 continue;
             }
-            let all: Vec<RuleId> = (0..policy.rules.len()).collect();
+            let mut avoid = order.clone();
+            avoid.extend(&below);
             let at = requirement.loc;
-            match self.avoiding(&[fails], &all).0 {
+            match self.avoiding(&[fails], &avoid).0 {
                 Answer::Unsat => {}
                 Answer::Undecided => self.undecided(
                     at,

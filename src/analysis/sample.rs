@@ -194,16 +194,20 @@ fn report(
     let sample_name = sample.display().to_string();
     let min_passes = thresholds.min_pass_rate * n as f64;
 
-    // Rules and criteria few leads pass, with the clause to blame.
+    // Rules and criteria few leads pass, with the clause to blame. Only
+    // those that let leads in: a ceiling, a rule at or below `otherwise`'s
+    // stage, or a criterion only used to hold leads back (in a ceiling, or
+    // negated) is meant to match few leads.
+    let gates = gating_criteria(policy);
     let mut subjects: Vec<(String, &Expr, Loc, usize)> = Vec::new();
     for (r, rule) in policy.rules.iter().enumerate() {
-        if rule.loc.file == ROOT {
+        if rule.loc.file == ROOT && lets_leads_in(policy, r) {
             let name = format!("rule `{}`", rule.display_name());
             subjects.push((name, &rule.expr, rule.loc, stats.rule_passes[r]));
         }
     }
     for (c, criterion) in policy.criteria.iter().enumerate() {
-        if criterion.loc.file == ROOT {
+        if criterion.loc.file == ROOT && gates[c] != Some(false) {
             let name = format!("criterion `{}`", criterion.name);
             subjects.push((
                 name,
@@ -324,7 +328,7 @@ fn report(
     let model = Model::new(policy, as_of);
     let mut solver = Solver::new(&model);
     for (r, rule) in policy.rules.iter().enumerate() {
-        if rule.loc.file != ROOT {
+        if rule.loc.file != ROOT || !lets_leads_in(policy, r) {
             continue;
         }
         for f in needed_fields(&model, &mut solver, r) {
@@ -333,26 +337,23 @@ fn report(
                 continue;
             }
             let field = &policy.fields[f];
+            let share = percent(stats.missing[f], n);
             out.push(
                 Diagnostic::new(
                     Code::OftenMissing,
                     policy.path(rule.loc),
                     rule.loc.span,
                     format!(
-                        "rule `{}` needs `{}`, which {} of {} sample leads ({}) lack; those leads can never pass it",
+                        "rule `{}` needs `{}`, which {} of {} sample leads ({share}) lack; those leads can never pass it",
                         rule.display_name(),
                         field.name,
                         count(stats.missing[f]),
                         count(n),
-                        percent(stats.missing[f], n)
                     ),
                 )
                 .label("needs a field many leads lack")
                 .related(policy.path(field.loc), field.loc.span, "the field")
-                .help(format!(
-                    "say what a missing `{}` should mean (`{} unknown or …`, or a `default`), or use another field",
-                    field.name, field.name
-                )),
+                .help(often_missing_help(policy, &rule.expr, f, &share)),
             );
         }
     }
@@ -370,4 +371,106 @@ fn needed_fields(model: &Model, solver: &mut Solver, rule: RuleId) -> Vec<FieldI
                 && solver.possible_with(node, f, 0) & super::T == 0
         })
         .collect()
+}
+
+/// Q0312's help. It never recommends letting more leads in: a rule that
+/// already says `X known` (or `X unknown`) has decided what a missing value
+/// means, and is only pointed at the data; otherwise letting leads without
+/// the field through is offered as one choice among others.
+fn often_missing_help(policy: &Policy, expr: &Expr, f: FieldId, share: &str) -> String {
+    let field = &policy.fields[f];
+    let name = &field.name;
+    let data = format!(
+        "if that is more than expected, check that column \"{}\" is exported and filled in where the sample comes from",
+        field.column
+    );
+    match says_what_missing_means(policy, expr, f, 0) {
+        Some(test) => format!(
+            "the rule says `{name} {test}`, so it leaves out the {share} of sample leads without `{name}` on purpose; {data}"
+        ),
+        None => format!(
+            "a test on a missing value is never met, so the rule leaves out the {share} of sample leads without `{name}`; {data}. \
+             Whether such leads may pass is a choice: `{name} known and …` keeps them out and says so, \
+             `({name} unknown or …)` would let them through this rule, a `default` would give them a value"
+        ),
+    }
+}
+
+/// How the condition (or a criterion it uses) tests `f` for presence:
+/// `known` if it does anywhere, else `unknown` if it does, else `None`.
+fn says_what_missing_means(
+    policy: &Policy,
+    expr: &Expr,
+    f: FieldId,
+    depth: usize,
+) -> Option<&'static str> {
+    match &expr.kind {
+        ExprKind::Known(g) if *g == f => Some("known"),
+        ExprKind::Unknown(g) if *g == f => Some("unknown"),
+        ExprKind::And(items) | ExprKind::Or(items) | ExprKind::AtLeast { items, .. } => {
+            let found: Vec<_> = items
+                .iter()
+                .filter_map(|x| says_what_missing_means(policy, x, f, depth))
+                .collect();
+            found
+                .iter()
+                .copied()
+                .find(|t| *t == "known")
+                .or(found.first().copied())
+        }
+        ExprKind::Not(inner) => says_what_missing_means(policy, inner, f, depth),
+        ExprKind::Criterion(c) if depth < 32 => {
+            says_what_missing_means(policy, &policy.criteria[*c].expr, f, depth + 1)
+        }
+        _ => None,
+    }
+}
+
+/// Whether a rule lets leads in: an ordinary rule above `otherwise`'s
+/// stage. Ceilings and rules at or below `otherwise` hold leads back, and
+/// are meant to match few of them.
+fn lets_leads_in(policy: &Policy, rule: RuleId) -> bool {
+    let rule = &policy.rules[rule];
+    !rule.ceiling && policy.otherwise.is_none_or(|o| rule.stage > o)
+}
+
+/// Per criterion: `Some(true)` when some rule that lets leads in needs it
+/// to be true (or a ceiling needs it to be false), `Some(false)` when rules
+/// use it only to hold leads back, `None` when no rule uses it.
+fn gating_criteria(policy: &Policy) -> Vec<Option<bool>> {
+    /// `gate`: whether the criterion being true lets leads in here; `None`
+    /// inside a rule that lets no lead in, either way.
+    fn visit(
+        policy: &Policy,
+        expr: &Expr,
+        gate: Option<bool>,
+        out: &mut Vec<Option<bool>>,
+        depth: usize,
+    ) {
+        match &expr.kind {
+            ExprKind::And(items) | ExprKind::Or(items) | ExprKind::AtLeast { items, .. } => {
+                for x in items {
+                    visit(policy, x, gate, out, depth);
+                }
+            }
+            ExprKind::Not(inner) => visit(policy, inner, gate.map(|g| !g), out, depth),
+            ExprKind::Criterion(c) if depth < 32 => {
+                out[*c] = Some(out[*c] == Some(true) || gate == Some(true));
+                visit(policy, &policy.criteria[*c].expr, gate, out, depth + 1);
+            }
+            _ => {}
+        }
+    }
+    let mut out = vec![None; policy.criteria.len()];
+    for (r, rule) in policy.rules.iter().enumerate() {
+        let gate = if rule.ceiling {
+            Some(false)
+        } else if lets_leads_in(policy, r) {
+            Some(true)
+        } else {
+            None
+        };
+        visit(policy, &rule.expr, gate, &mut out, 0);
+    }
+    out
 }

@@ -178,12 +178,6 @@ impl Indexer<'_> {
                     }
                     self.cond(&rule.condition);
                     self.stage(&rule.stage);
-                    for name in &rule.overrides {
-                        match self.rule_by_label(&name.text) {
-                            Some(id) => self.push(name, Target::Rule(id), false),
-                            None => self.stage(name),
-                        }
-                    }
                 }
                 ItemKind::Test(test) => {
                     for entry in &test.entries {

@@ -149,20 +149,17 @@ pub struct Rule {
     pub loc: Loc,
     pub expr: Expr,
     pub stage: StageId,
+    /// Where the stage's name is written.
+    pub stage_loc: Loc,
+    /// `=> at most STAGE`: the rule lowers the stage of the leads it
+    /// matches to `stage` (if it is higher) instead of raising it.
+    pub ceiling: bool,
     pub reason: Option<String>,
-    /// Rules whose overlap with this one the author has reviewed.
-    pub overrides: Vec<RuleId>,
-    /// Stages whose rules' overlap with this one the author has reviewed.
-    pub overrides_stages: Vec<StageId>,
     /// 1-based line in its file, for naming unlabelled rules.
     pub line: u32,
 }
 
 impl Rule {
-    /// Whether the author marked the overlap with `other` as intended.
-    pub fn overrides_rule(&self, other: RuleId, other_stage: StageId) -> bool {
-        self.overrides.contains(&other) || self.overrides_stages.contains(&other_stage)
-    }
     pub fn display_name(&self) -> String {
         match &self.label {
             Some(label) => label.clone(),
@@ -261,16 +258,23 @@ impl Policy {
     pub fn score_by_name(&self, name: &str) -> Option<ScoreId> {
         self.scores.iter().position(|s| s.name == name)
     }
-    /// Whether rule `a` decides over rule `b` when both match: the higher
-    /// stage wins; between rules of one stage, the earlier one in the policy.
-    pub fn decides_over(&self, a: RuleId, b: RuleId) -> bool {
-        let (ra, rb) = (&self.rules[a], &self.rules[b]);
-        ra.stage > rb.stage || (ra.stage == rb.stage && a < b)
-    }
-    /// Rules in the order they are tried: first match decides.
+    /// The ordinary rules (not ceilings) in the order they are tried: the
+    /// first that matches decides (the higher stage wins; between rules of
+    /// one stage, the earlier one in the policy). See `eval::decide`.
     pub fn rules_by_precedence(&self) -> Vec<RuleId> {
-        let mut order: Vec<RuleId> = (0..self.rules.len()).collect();
+        let mut order: Vec<RuleId> = (0..self.rules.len())
+            .filter(|&r| !self.rules[r].ceiling)
+            .collect();
         order.sort_by_key(|&r| (std::cmp::Reverse(self.rules[r].stage), r));
+        order
+    }
+    /// The ceilings, lowest stage first (then policy order): the first that
+    /// matches and lies below the stage the ordinary rules gave decides.
+    pub fn ceilings_by_precedence(&self) -> Vec<RuleId> {
+        let mut order: Vec<RuleId> = (0..self.rules.len())
+            .filter(|&r| self.rules[r].ceiling)
+            .collect();
+        order.sort_by_key(|&r| (self.rules[r].stage, r));
         order
     }
     pub fn path(&self, loc: Loc) -> &std::path::Path {

@@ -54,6 +54,7 @@ impl Pending<'_> {
                 self.0.fix = Some(crate::diagnostic::Fix {
                     span: self.0.span,
                     replacement: s.to_string(),
+                    title: None,
                 });
             }
             None => self.0.help = Some(otherwise.into()),
@@ -461,8 +462,8 @@ impl<'a> Resolver<'a> {
                 }
             }
         }
-        // `overrides` may name a later rule, so it is resolved once all
-        // rules exist; a duplicate label keeps its first rule.
+        // Rule labels, for tests' `expect rule`; a duplicate label keeps its
+        // first rule.
         self.rule_labels = self
             .policy
             .rules
@@ -473,33 +474,6 @@ impl<'a> Resolver<'a> {
                 m.entry(l).or_insert(i);
                 m
             });
-        let mut rule_index = 0;
-        for unit_index in 0..self.units.len() {
-            self.current_unit = unit_index;
-            for item in &self.units[unit_index].module.items {
-                if let ItemKind::Rule(rule) = &item.kind {
-                    let mut overrides = Vec::new();
-                    let mut overrides_stages = Vec::new();
-                    for name in &rule.overrides {
-                        // A stage name stands for every rule of that stage.
-                        if !self.rule_labels.contains_key(&name.text) {
-                            if let Some(stage) = self.policy.stage_by_name(&name.text) {
-                                overrides_stages.push(stage);
-                                continue;
-                            }
-                        }
-                        if let Some(id) = self.rule_by_name(name) {
-                            overrides.push(id);
-                        }
-                    }
-                    if rule_index < self.policy.rules.len() {
-                        self.policy.rules[rule_index].overrides = overrides;
-                        self.policy.rules[rule_index].overrides_stages = overrides_stages;
-                    }
-                    rule_index += 1;
-                }
-            }
-        }
         if !self.policy.rules.is_empty() && self.policy.stages.is_empty() {
             let first = self.policy.rules[0].loc;
             let path = self.policy.path(first).to_path_buf();
@@ -562,8 +536,8 @@ impl<'a> Resolver<'a> {
         let owner = Symbol::Criterion(usize::MAX); // rules are not nodes of the dependency graph
         let expr = self.cond(&rule.condition, owner);
         let Some(stage) = self.stage(&rule.stage) else {
-            // Keep rule indices aligned with the source so `overrides` and
-            // tests resolve; an unknown stage was reported.
+            // Keep rule indices aligned with the source so tests resolve;
+            // an unknown stage was reported.
             let line = self.line_of(span);
             self.policy.rules.push(Rule {
                 label: rule.label.as_ref().map(|l| l.text.clone()),
@@ -573,9 +547,9 @@ impl<'a> Resolver<'a> {
                     loc: self.loc(span),
                 },
                 stage: 0,
+                stage_loc: self.loc(rule.stage.span),
+                ceiling: rule.ceiling.is_some(),
                 reason: None,
-                overrides: Vec::new(),
-                overrides_stages: Vec::new(),
                 line,
             });
             return;
@@ -586,11 +560,39 @@ impl<'a> Resolver<'a> {
             loc: self.loc(span),
             expr,
             stage,
+            stage_loc: self.loc(rule.stage.span),
+            ceiling: rule.ceiling.is_some(),
             reason: rule.reason.as_ref().map(|r| r.value.clone()),
-            overrides: Vec::new(),
-            overrides_stages: Vec::new(),
             line,
         });
+        if let Some(overrides) = rule.overrides {
+            self.warn_overrides(rule, overrides);
+        }
+    }
+
+    /// `overrides` once marked an overlap between rules as reviewed; the
+    /// analysis no longer reports overlaps, so it means nothing now.
+    fn warn_overrides(&mut self, rule: &syntax::RuleDecl, overrides: Span) {
+        let before = rule.reason.as_ref().map_or(rule.stage.span, |r| r.span);
+        let path = self.policy.path(self.loc(overrides)).to_path_buf();
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::ObsoleteOverrides,
+                path,
+                overrides,
+                "`overrides` is no longer needed: rules that match the same lead are never reported",
+            )
+            .label("has no effect")
+            .help(
+                "delete it; when several rules match a lead, the highest stage wins, and a \
+                 disqualifier is written as a ceiling: `… => at most STAGE`",
+            )
+            .titled_fix(
+                Span::new(before.end as usize, overrides.end as usize),
+                "",
+                "Delete the `overrides` clause",
+            ),
+        );
     }
 
     fn score(&mut self, id: ScoreId, decl: &syntax::ScoreDecl) {
@@ -1216,6 +1218,7 @@ impl<'a> Resolver<'a> {
                 diag.fix = Some(crate::diagnostic::Fix {
                     span: lit.span,
                     replacement,
+                    title: None,
                 });
             }
             None => {
@@ -1565,58 +1568,87 @@ impl<'a> Resolver<'a> {
     }
 
     /// Q0201: the "undefined vs false" trap. Under three-valued logic a
-    /// missing value never makes a test true, so a rule silently skips every
-    /// lead without a field it *needs* (a conjunct on every path), and a
-    /// negated test (`not`, `!=`, `not in`) skips them too, which is rarely
-    /// what its author meant. Either is fine once the policy says so with
-    /// `known`/`unknown` (anywhere in the rule or the criteria it uses) or
-    /// a `default` on the field.
+    /// negated test (`not`, `!=`, `not in`) of a missing value is unknown,
+    /// not true: `industry != retail` skips every lead without an industry,
+    /// where authors usually mean "not retail". This is warned about in
+    /// rules and in score lines' `when`. A positive test is not (that missing
+    /// never matches `industry = saas` is what authors expect), nor a
+    /// negation of a field the condition needs positively anyway, nor one
+    /// the condition (or a criterion it uses) already settles with
+    /// `known`/`unknown`, nor a field with a `default`.
     fn warn_unchecked_optional(&mut self) {
         let root_file = self.file_of_unit[self.units.len() - 1];
+        let policy = &self.policy;
         let mut warnings = Vec::new();
-        for rule in &self.policy.rules {
+        let mut warn = |expr: &Expr, what: &dyn Fn(&str) -> (String, String)| {
+            for (field, at) in unsettled_negations(policy, expr) {
+                let name = &policy.fields[field].name;
+                let (message, help) = what(name);
+                warnings.push(
+                    Diagnostic::new(
+                        Code::UncheckedOptional,
+                        policy.path(at).to_path_buf(),
+                        at.span,
+                        format!(
+                            "`{name}` is optional, and this negated test is not met when it is missing: {message}"
+                        ),
+                    )
+                    .label(format!("not met when `{name}` is missing"))
+                    .help(format!(
+                        "a test on a missing value is unknown, and `not` keeps it unknown; {help}; \
+                         `{name} known and …` says they should not; or give the field a `default`"
+                    )),
+                );
+            }
+        };
+        for rule in &policy.rules {
             if rule.loc.file != root_file {
                 continue;
             }
-            let mut mentioned = HashSet::new();
-            mentioned_fields(&self.policy, &rule.expr, &mut mentioned, 0);
-            let mut negated = Vec::new();
-            negated_uses(&self.policy, &rule.expr, false, None, &mut negated, 0);
-            let needed = necessary_fields(&self.policy, &rule.expr, None, 0);
-            let mut warned = HashSet::new();
-            let stage = &self
-                .policy
+            let stage = policy
                 .stages
                 .get(rule.stage)
                 .map_or("", |s| s.name.as_str());
-            for (field, at, negation) in negated
-                .into_iter()
-                .map(|(f, l)| (f, l, true))
-                .chain(needed.into_iter().map(|(f, l)| (f, l, false)))
-            {
-                let f = &self.policy.fields[field];
-                if !f.can_be_missing() || mentioned.contains(&field) || !warned.insert(field) {
-                    continue;
-                }
-                let message = if negation {
-                    format!(
-                        "`{}` is optional, and this negated test is not met when it is missing: leads without it never reach {stage} through this rule",
-                        f.name
+            if rule.ceiling {
+                warn(&rule.expr, &|name| {
+                    (
+                        "this ceiling never holds back leads without it".into(),
+                        format!(
+                            "if leads without `{name}` should be held back too, write `({name} unknown or …)`"
+                        ),
                     )
+                });
+            } else {
+                warn(&rule.expr, &|name| {
+                    (
+                        format!("leads without it never reach {stage} through this rule"),
+                        format!(
+                            "if leads without `{name}` should pass, write `({name} unknown or …)`"
+                        ),
+                    )
+                });
+            }
+        }
+        for score in &policy.scores {
+            if score.loc.file != root_file {
+                continue;
+            }
+            for line in &score.lines {
+                let Some(when) = &line.when else { continue };
+                let points = format_number(line.points.abs());
+                let (get, verb) = if line.points < 0.0 {
+                    ("lose", "lose them")
                 } else {
-                    format!(
-                        "`{}` is optional, and this rule needs it: leads without it never reach {stage} through this rule",
-                        f.name
-                    )
+                    ("get", "get them")
                 };
-                warnings.push(
-                    Diagnostic::new(Code::UncheckedOptional, self.policy.path(at).to_path_buf(), at.span, message)
-                        .label(format!("not met when `{}` is missing", f.name))
-                        .help(format!(
-                            "say what a missing value means: `{0} known and …` if such leads should not pass, `({0} unknown or …)` if they should, or give the field a `default`",
-                            f.name
-                        )),
-                );
+                warn(when, &|name| {
+                    (
+                        format!("leads without it never {get} these {points} points"),
+                        format!(
+                            "if leads without `{name}` should {verb}, write `({name} unknown or …)`"
+                        ),
+                    )
+                });
             }
         }
         self.diagnostics.extend(warnings);
@@ -1721,40 +1753,49 @@ fn tested_field(kind: &ExprKind) -> Option<FieldId> {
     }
 }
 
-/// Fields without which `expr` cannot be true. `at` replaces the location
-/// of uses found inside a criterion by the place the rule names it.
-fn necessary_fields(
-    policy: &Policy,
-    expr: &Expr,
-    at: Option<Loc>,
-    depth: usize,
-) -> Vec<(FieldId, Loc)> {
-    let here = at.unwrap_or(expr.loc);
+/// Q0201's findings in one condition: optional fields without a default
+/// tested under a negation, that the condition neither tests with
+/// `known`/`unknown` nor needs positively; each field once.
+fn unsettled_negations(policy: &Policy, expr: &Expr) -> Vec<(FieldId, Loc)> {
+    let mut settled = HashSet::new();
+    mentioned_fields(policy, expr, &mut settled, 0);
+    settled.extend(positively_needed(policy, expr, 0));
+    let mut negated = Vec::new();
+    negated_uses(policy, expr, false, None, &mut negated, 0);
+    negated
+        .into_iter()
+        .filter(|(f, _)| policy.fields[*f].can_be_missing() && settled.insert(*f))
+        .collect()
+}
+
+/// Fields a positive test of which `expr` cannot be true without (a
+/// conjunct on every path, through criteria): for those, missing never
+/// matching is already what the condition says.
+fn positively_needed(policy: &Policy, expr: &Expr, depth: usize) -> Vec<FieldId> {
+    let positive = !matches!(expr.kind, ExprKind::Cmp { op: CmpOp::Ne, .. });
     if let Some(f) = tested_field(&expr.kind) {
-        return vec![(f, here)];
+        return if positive { vec![f] } else { Vec::new() };
     }
     match &expr.kind {
         ExprKind::And(items) => items
             .iter()
-            .flat_map(|x| necessary_fields(policy, x, at, depth))
+            .flat_map(|x| positively_needed(policy, x, depth))
             .collect(),
         ExprKind::AtLeast { n, items } if *n as usize >= items.len() => items
             .iter()
-            .flat_map(|x| necessary_fields(policy, x, at, depth))
+            .flat_map(|x| positively_needed(policy, x, depth))
             .collect(),
         ExprKind::Or(items) | ExprKind::AtLeast { items, .. } => {
-            let mut sets = items.iter().map(|x| necessary_fields(policy, x, at, depth));
+            let mut sets = items.iter().map(|x| positively_needed(policy, x, depth));
             let Some(first) = sets.next() else {
                 return Vec::new();
             };
             sets.fold(first, |acc, next| {
-                acc.into_iter()
-                    .filter(|(f, _)| next.iter().any(|(g, _)| g == f))
-                    .collect()
+                acc.into_iter().filter(|f| next.contains(f)).collect()
             })
         }
         ExprKind::Criterion(c) if depth < MAX_CRITERION_DEPTH => {
-            necessary_fields(policy, &policy.criteria[*c].expr, Some(here), depth + 1)
+            positively_needed(policy, &policy.criteria[*c].expr, depth + 1)
         }
         _ => Vec::new(),
     }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::load_policy;
 use crate::check::policy::*;
 use crate::compile::{NodeId, Program};
-use crate::eval::{Machine, Row, Truth, machine::Decision};
+use crate::eval::{Decision, Machine, Row, Truth};
 use crate::leads;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -50,6 +50,9 @@ struct Explanation {
     /// The values of the fields the policy reads; `null` is missing.
     lead: serde_json::Map<String, serde_json::Value>,
     decided_by: Option<RuleExplanation>,
+    /// When a ceiling lowered the stage: what the lead would have reached
+    /// without it.
+    lowered_from: Option<Reached>,
     scores: Vec<ScoreExplanation>,
     /// Per stage above the lead's, the rules that would lift it there.
     next: Vec<StageGap>,
@@ -62,9 +65,18 @@ struct RuleRef {
 }
 
 #[derive(Serialize)]
+struct Reached {
+    stage: String,
+    /// `None`: `otherwise`.
+    rule: Option<RuleRef>,
+}
+
+#[derive(Serialize)]
 struct RuleExplanation {
     rule: RuleRef,
     stage: String,
+    /// A ceiling (`=> at most STAGE`).
+    ceiling: bool,
     reason: Option<String>,
     condition: Clause,
 }
@@ -426,8 +438,13 @@ impl<'a> Explainer<'a> {
         let decided_by = d.rule.map(|r| RuleExplanation {
             rule: self.rule_ref(r),
             stage: p.stages[p.rules[r].stage].name.clone(),
+            ceiling: p.rules[r].ceiling,
             reason: p.rules[r].reason.clone(),
             condition: self.clause(program, m, row, &p.rules[r].expr),
+        });
+        let lowered_from = d.lowered_from.map(|reached| Reached {
+            stage: p.stages[reached.stage].name.clone(),
+            rule: reached.rule.map(|r| self.rule_ref(r)),
         });
         let scores = p
             .scores
@@ -460,12 +477,18 @@ impl<'a> Explainer<'a> {
             })
             .collect();
         let current = d.stage.map_or(-1, |s| s as i64);
+        // No rule lifts a lead above a ceiling that holds for it.
+        let held_at = program
+            .ceilings
+            .iter()
+            .find(|c| m.truth(program, row, c.cond) == Truth::True)
+            .map_or(usize::MAX, |c| c.stage);
         let next = (0..p.stages.len())
-            .filter(|&s| s as i64 > current)
+            .filter(|&s| s as i64 > current && s <= held_at)
             .map(|s| StageGap {
                 stage: p.stages[s].name.clone(),
                 rules: (0..p.rules.len())
-                    .filter(|&r| p.rules[r].stage == s)
+                    .filter(|&r| p.rules[r].stage == s && !p.rules[r].ceiling)
                     .map(|r| RuleGap {
                         rule: self.rule_ref(r),
                         failed: self
@@ -485,6 +508,7 @@ impl<'a> Explainer<'a> {
             as_of: date_to_string(as_of),
             lead,
             decided_by,
+            lowered_from,
             scores,
             next,
         }
@@ -533,15 +557,34 @@ fn render(e: &Explanation) -> String {
     let stage = e.stage.as_deref().unwrap_or("no stage");
     match (&e.decided_by, &e.rule) {
         (Some(d), Some(r)) => {
-            let _ = writeln!(
-                out,
-                "Stage: {stage}, decided by rule `{}` ({})",
-                r.name, r.location
-            );
+            let how = if d.ceiling {
+                "held down by ceiling"
+            } else {
+                "decided by rule"
+            };
+            let _ = writeln!(out, "Stage: {stage}, {how} `{}` ({})", r.name, r.location);
             if let Some(reason) = &d.reason {
                 let _ = writeln!(out, "  because: {reason}");
             }
             render_clause(&mut out, &d.condition, 1);
+            if let Some(reached) = &e.lowered_from {
+                match &reached.rule {
+                    Some(by) => {
+                        let _ = writeln!(
+                            out,
+                            "  Without this ceiling the lead would be {}, through rule `{}` ({})",
+                            reached.stage, by.name, by.location
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(
+                            out,
+                            "  Without this ceiling the lead would be {} (`otherwise`)",
+                            reached.stage
+                        );
+                    }
+                }
+            }
         }
         _ if e.stage.is_some() => {
             let _ = writeln!(

@@ -6,7 +6,7 @@ use std::time::Instant;
 use super::load_policy;
 use crate::check::policy::{Policy, is_whole, today, write_number};
 use crate::compile::Program;
-use crate::eval::{Machine, Row, machine::Decision};
+use crate::eval::{Decision, Machine, Row};
 use crate::leads::{
     self, Binding, Format as InputFormat, Reject,
     chunks::{self, Chunk},

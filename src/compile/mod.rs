@@ -138,8 +138,12 @@ pub struct Program {
     pub criteria: Vec<NodeId>,
     pub scores: Vec<ScoreProgram>,
     pub score_order: Vec<ScoreId>,
-    /// In precedence order: the first that holds decides.
+    /// The ordinary rules in precedence order, then the ceilings lowest
+    /// first, as `eval::decide` takes them.
     pub rules: Vec<RuleProgram>,
+    pub ceilings: Vec<RuleProgram>,
+    /// Each rule's condition, by `RuleId`.
+    pub conds: Vec<NodeId>,
     pub otherwise: Option<StageId>,
     /// Interned string constants (case-sensitive equality).
     pub symbols: FxHashMap<Box<str>, u32>,
@@ -187,14 +191,24 @@ impl Program {
                 cap: score.cap,
             });
         }
-        for rule in policy.rules_by_precedence() {
-            let cond = c.expr(&policy.rules[rule].expr);
-            c.program.rules.push(RuleProgram {
-                rule,
-                stage: policy.rules[rule].stage,
-                cond,
-            });
-        }
+        c.program.conds = policy.rules.iter().map(|r| c.expr(&r.expr)).collect();
+        let entry = |rule: RuleId| RuleProgram {
+            rule,
+            stage: policy.rules[rule].stage,
+            cond: c.program.conds[rule],
+        };
+        let rules = policy
+            .rules_by_precedence()
+            .into_iter()
+            .map(entry)
+            .collect();
+        let ceilings = policy
+            .ceilings_by_precedence()
+            .into_iter()
+            .map(entry)
+            .collect();
+        c.program.rules = rules;
+        c.program.ceilings = ceilings;
         for (f, field) in policy.fields.iter().enumerate() {
             if field.key {
                 c.program.reads[f] = true;

@@ -15,13 +15,6 @@ pub struct Machine {
     pub scores: Vec<f64>,
 }
 
-/// What decided a lead; the scores are in `Machine::scores`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Decision {
-    pub stage: Option<StageId>,
-    pub rule: Option<RuleId>,
-}
-
 impl Machine {
     pub fn new(program: &Program, as_of: i32) -> Machine {
         Machine {
@@ -31,21 +24,17 @@ impl Machine {
         }
     }
 
-    /// Evaluate every score, then the rules in precedence order.
+    /// Evaluate every score, then the rules in precedence order (the
+    /// scores are left in `Machine::scores`).
     pub fn run(&mut self, program: &Program, row: &Row) -> Decision {
         self.begin(program, row);
-        for rule in &program.rules {
-            if self.kid(program, row, rule.cond) == Truth::True {
-                return Decision {
-                    stage: Some(rule.stage),
-                    rule: Some(rule.rule),
-                };
-            }
-        }
-        Decision {
-            stage: program.otherwise,
-            rule: None,
-        }
+        let entry = |r: &crate::compile::RuleProgram| (r.rule, r.stage);
+        decide(
+            program.rules.iter().map(entry),
+            program.ceilings.iter().map(entry),
+            program.otherwise,
+            |r| self.kid(program, row, program.conds[r]) == Truth::True,
+        )
     }
 
     /// Evaluate one node for a row (after `run` or `begin` on that row).
@@ -290,6 +279,7 @@ pub fn run_lead(program: &Program, lead: &[Option<Value>], as_of: i32) -> Outcom
     Outcome {
         stage: decision.stage,
         rule: decision.rule,
+        lowered_from: decision.lowered_from,
         scores: machine.scores.clone(),
     }
 }

@@ -50,8 +50,71 @@ pub struct Outcome {
     pub stage: Option<StageId>,
     /// The rule that decided, or `None` for `otherwise` / no stage.
     pub rule: Option<RuleId>,
+    /// When a ceiling lowered the stage: what the lead had reached before.
+    pub lowered_from: Option<Reached>,
     /// Indexed by `ScoreId`.
     pub scores: Vec<f64>,
+}
+
+/// A stage and the rule that gave it (`None`: `otherwise`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Reached {
+    pub stage: StageId,
+    pub rule: Option<RuleId>,
+}
+
+/// What decided a lead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub stage: Option<StageId>,
+    pub rule: Option<RuleId>,
+    pub lowered_from: Option<Reached>,
+}
+
+/// Which rule decides a lead. The stage is the highest among the ordinary
+/// rules that hold (among rules of one stage, the earliest), or `otherwise`
+/// when none does; then the lowest ceiling that holds and lies below it
+/// lowers it, and that ceiling decides. A ceiling never gives a stage to a
+/// lead that has none. `ordinary` is in `Policy::rules_by_precedence` order
+/// and `ceilings` in `Policy::ceilings_by_precedence` order, each as
+/// (rule, stage); `holds` says whether a rule's condition is true.
+pub fn decide(
+    ordinary: impl IntoIterator<Item = (RuleId, StageId)>,
+    ceilings: impl IntoIterator<Item = (RuleId, StageId)>,
+    otherwise: Option<StageId>,
+    mut holds: impl FnMut(RuleId) -> bool,
+) -> Decision {
+    let (stage, rule) = ordinary
+        .into_iter()
+        .find(|&(r, _)| holds(r))
+        .map_or((otherwise, None), |(r, s)| (Some(s), Some(r)));
+    let Some(reached) = stage else {
+        return Decision {
+            stage,
+            rule,
+            lowered_from: None,
+        };
+    };
+    for (ceiling, cap) in ceilings {
+        if cap >= reached {
+            break;
+        }
+        if holds(ceiling) {
+            return Decision {
+                stage: Some(cap),
+                rule: Some(ceiling),
+                lowered_from: Some(Reached {
+                    stage: reached,
+                    rule,
+                }),
+            };
+        }
+    }
+    Decision {
+        stage,
+        rule,
+        lowered_from: None,
+    }
 }
 
 /// A borrowed value: what both evaluators compare, so that comparison has

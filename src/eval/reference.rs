@@ -23,18 +23,17 @@ pub fn evaluate(policy: &Policy, lead: &[Option<Value>], as_of: i32) -> Outcome 
         ctx.score(s);
     }
     let scores: Vec<f64> = (0..policy.scores.len()).map(|s| ctx.score(s)).collect();
-    for rule in policy.rules_by_precedence() {
-        if ctx.expr(&policy.rules[rule].expr).is_true() {
-            return Outcome {
-                stage: Some(policy.rules[rule].stage),
-                rule: Some(rule),
-                scores,
-            };
-        }
-    }
+    let with_stage = |r: RuleId| (r, policy.rules[r].stage);
+    let decision = decide(
+        policy.rules_by_precedence().into_iter().map(with_stage),
+        policy.ceilings_by_precedence().into_iter().map(with_stage),
+        policy.otherwise,
+        |r| ctx.expr(&policy.rules[r].expr).is_true(),
+    );
     Outcome {
-        stage: policy.otherwise,
-        rule: None,
+        stage: decision.stage,
+        rule: decision.rule,
+        lowered_from: decision.lowered_from,
         scores,
     }
 }

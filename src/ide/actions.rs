@@ -4,10 +4,10 @@
 use std::fmt::Write;
 
 use super::FileEdit;
-use crate::analysis::Subject;
+
 use crate::check::{FieldType, Policy, Value, date_to_string, format_number};
 use crate::db::{self, Db, SourceFile};
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::Diagnostic;
 use crate::eval::Lead;
 use crate::syntax::{self, Span};
 
@@ -30,14 +30,10 @@ pub fn actions(db: &dyn Db, file: SourceFile, range: Span, extra: &[Diagnostic])
     let diagnostics = db::diagnostics(db, file);
     for d in diagnostics.iter().chain(extra).filter(|d| touches(d)) {
         let Some(fix) = &d.fix else { continue };
-        let title = if d.code == Code::ConflictingRules {
-            format!(
-                "Mark the overlap as intended: add `{}`",
-                fix.replacement.trim_start_matches([',', ' '])
-            )
-        } else {
-            format!("Change to `{}`", fix.replacement)
-        };
+        let title = fix
+            .title
+            .clone()
+            .unwrap_or_else(|| format!("Change to `{}`", fix.replacement));
         out.push(Action {
             title,
             edits: vec![FileEdit {
@@ -46,7 +42,7 @@ pub fn actions(db: &dyn Db, file: SourceFile, range: Span, extra: &[Diagnostic])
                 text: fix.replacement.clone(),
             }],
             diagnostic: Some(d.clone()),
-            preferred: d.code != Code::ConflictingRules,
+            preferred: true,
         });
     }
     let checked = db::checked(db, file);
@@ -59,29 +55,6 @@ pub fn actions(db: &dyn Db, file: SourceFile, range: Span, extra: &[Diagnostic])
         .iter()
         .filter(|f| touches(&f.diagnostic))
     {
-        if let Subject::Conflict { winner, loser } = finding.subject {
-            let w = &policy.rules[winner];
-            let stage = &policy.stages[policy.rules[loser].stage].name;
-            if w.loc.file == 0 {
-                let joiner = if w.overrides.is_empty() && w.overrides_stages.is_empty() {
-                    " overrides "
-                } else {
-                    ", "
-                };
-                out.push(Action {
-                    title: format!(
-                        "Mark every overlap with {stage} rules as intended: add `overrides {stage}`"
-                    ),
-                    edits: vec![FileEdit {
-                        path: path.clone(),
-                        span: Span::new(w.loc.span.end as usize, w.loc.span.end as usize),
-                        text: format!("{joiner}{stage}"),
-                    }],
-                    diagnostic: Some(finding.diagnostic.clone()),
-                    preferred: false,
-                });
-            }
-        }
         if let Some(lead) = &finding.witness {
             let as_of = *db.settings().as_of(db);
             let test = test_for(policy, lead, as_of, &finding.diagnostic);

@@ -1,7 +1,7 @@
 //! Completion that reads the text before the cursor: fields, criteria and
 //! scores where a condition goes; the operators that fit a field's type
-//! after its name; enum values after `in {` or `==`; stages after `=>`;
-//! keywords and snippets at the start of a line.
+//! after its name; enum values after `in {` or `==`; stages and `at most`
+//! after `=>`; keywords and snippets at the start of a line.
 //!
 //! It works from the text and the last checked policy, so it keeps working
 //! on the line being typed, which never parses.
@@ -42,9 +42,16 @@ enum Context {
     LineStart,
     Condition,
     AfterOperand(Operand),
-    Values { field: Option<usize> },
+    Values {
+        field: Option<usize>,
+    },
     Stages,
-    Overrides,
+    /// Right after `=>`: a stage, or `at most` for a ceiling.
+    Conclusion,
+    /// After `=> at`.
+    Most,
+    /// After `=> STAGE `: the reason.
+    Because,
     FieldType,
     FieldOptions,
     ScoreLine,
@@ -147,17 +154,27 @@ pub fn complete(db: &dyn Db, file: SourceFile, offset: usize) -> Vec<Completion>
             _ => {}
         },
         Context::Stages => o.stages(policy, "stage"),
-        Context::Overrides => {
-            o.rules(policy);
-            for s in &policy.stages {
-                o.add(
-                    &s.name,
-                    ItemKind::Stage,
-                    &s.name,
-                    Some("every rule of this stage"),
-                );
-            }
+        Context::Conclusion => {
+            o.stages(policy, "stage");
+            o.add(
+                "at most",
+                ItemKind::Keyword,
+                "at most ",
+                Some("a ceiling: the leads it matches get this stage or lower"),
+            );
         }
+        Context::Because => o.add(
+            "because \"…\"",
+            ItemKind::Keyword,
+            "because \"${1:reason}\"",
+            Some("the reason given with the result"),
+        ),
+        Context::Most => o.add(
+            "most",
+            ItemKind::Keyword,
+            "most ",
+            Some("a ceiling: the leads it matches get this stage or lower"),
+        ),
         Context::FieldType => {
             for t in [
                 "bool", "integer", "number", "money", "string", "date", "list",
@@ -334,12 +351,23 @@ impl Offers {
 
 fn snippets(policy: &Policy) -> Vec<(&'static str, &'static str, String)> {
     let top = policy.stages.last().map_or("SQL", |s| s.name.as_str());
+    let bottom = policy
+        .stages
+        .first()
+        .map_or("unqualified", |s| s.name.as_str());
     vec![
         (
             "BANT rule",
             "a rule: 3 of budget, authority, need, timeline",
             format!(
                 "rule ${{1:bant qualified}}: at least ${{2:3}} of (${{3:budget known}}, ${{4:authority}}, ${{5:need known}}, ${{6:timeline within 90 days}}) => ${{7:{top}}} because \"${{8:Meets 3 of 4 BANT criteria}}\""
+            ),
+        ),
+        (
+            "disqualifier rule",
+            "a ceiling: the leads it matches get this stage or lower",
+            format!(
+                "rule ${{1:competitor}}: ${{2:condition}} => at most ${{3:{bottom}}} because \"${{4:reason}}\""
             ),
         ),
         (
@@ -591,12 +619,28 @@ fn context(policy: &Policy, before: &str, block: Option<&str>) -> Context {
         _ => {}
     }
     if let Some(arrow) = trimmed.rfind("=>") {
-        let after = &trimmed[arrow + 2..];
-        if after.trim().is_empty() {
+        let mut words: Vec<&str> = trimmed[arrow + 2..].split_whitespace().collect();
+        if words == ["at"] {
+            return Context::Most;
+        }
+        let ceiling = words.starts_with(&["at", "most"]);
+        if ceiling {
+            words.drain(..2);
+        }
+        if words.is_empty() {
+            return if ceiling {
+                Context::Stages
+            } else {
+                Context::Conclusion
+            };
+        }
+        // The next word of a stage name of several words.
+        let typed = format!("{} ", words.join(" "));
+        if policy.stages.iter().any(|s| s.name.starts_with(&typed)) {
             return Context::Stages;
         }
-        if after.contains("overrides") {
-            return Context::Overrides;
+        if before.ends_with(' ') && !words.contains(&"because") {
+            return Context::Because;
         }
         return Context::Nothing;
     }

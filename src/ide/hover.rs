@@ -240,28 +240,21 @@ fn rule(policy: &Policy, r: RuleId, sample: Option<&Report>) -> String {
         Some(label) => format!("**rule** `{label}`"),
         None => format!("**rule** on line {}", rule.line),
     };
-    let order = policy.rules_by_precedence();
-    let place = order.iter().position(|&x| x == r).unwrap_or(0) + 1;
-    let mut out = format!(
-        "{title} ⇒ `{stage}`\n\nPrecedence: tried {} of {} (higher stages first, then in policy order); the first rule that matches decides.",
-        ordinal(place),
-        order.len()
-    );
+    let mut out = if rule.ceiling {
+        format!(
+            "{title} ⇒ at most `{stage}`\n\nA ceiling: a lead it matches ends at `{stage}` or lower, whatever the other rules say. When several ceilings match, the lowest wins."
+        )
+    } else {
+        let order = policy.rules_by_precedence();
+        let place = order.iter().position(|&x| x == r).unwrap_or(0) + 1;
+        format!(
+            "{title} ⇒ `{stage}`\n\nPrecedence: tried {} of {} (higher stages first, then in policy order); the first rule that matches decides, unless a ceiling (`=> at most …`) lowers the stage.",
+            ordinal(place),
+            order.len()
+        )
+    };
     if let Some(reason) = &rule.reason {
         let _ = write!(out, "\n\nBecause: {reason}");
-    }
-    let mut reviewed: Vec<String> = rule
-        .overrides
-        .iter()
-        .map(|&o| format!("`{}`", policy.rules[o].display_name()))
-        .collect();
-    reviewed.extend(
-        rule.overrides_stages
-            .iter()
-            .map(|&s| format!("every `{}` rule", policy.stages[s].name)),
-    );
-    if !reviewed.is_empty() {
-        let _ = write!(out, "\n\nReviewed overlap with {}.", reviewed.join(", "));
     }
     if let Some(report) = sample {
         if let Some(&n) = report.stats.rule_passes.get(r) {

@@ -134,17 +134,14 @@ pub fn rename(
                     None
                 }
             }
-            // `overrides NAME` reads a rule label first, then a stage: a
-            // stage and a rule may not share a name either.
-            Target::Stage(_) | Target::Rule(_) => {
-                if p.stage_by_name(new_name).is_some() {
-                    Some("stage")
-                } else if p.rules.iter().any(|r| r.label.as_deref() == Some(new_name)) {
-                    Some("rule")
-                } else {
-                    None
-                }
-            }
+            // Stages and rule labels are never written in the same place
+            // (`=> STAGE`, `expect STAGE` against `expect rule NAME`).
+            Target::Stage(_) => p.stage_by_name(new_name).map(|_| "stage"),
+            Target::Rule(_) => p
+                .rules
+                .iter()
+                .any(|r| r.label.as_deref() == Some(new_name))
+                .then_some("rule"),
         };
         if let Some(kind) = clash {
             return Err(format!(

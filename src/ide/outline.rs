@@ -115,7 +115,11 @@ pub fn symbols(db: &dyn Db, file: SourceFile) -> Vec<Symbol> {
                 let selection = r.label.as_ref().map_or(r.condition.span, |l| l.span);
                 out.push(leaf(
                     name,
-                    Some(format!("=> {}", r.stage.text)),
+                    Some(if r.ceiling.is_some() {
+                        format!("=> at most {}", r.stage.text)
+                    } else {
+                        format!("=> {}", r.stage.text)
+                    }),
                     SymbolKind::Rule,
                     selection,
                 ));

@@ -23,5 +23,9 @@ pub fn serve_stdio() -> Result<(), String> {
             .serve(service)
             .await;
     });
+    // Dropping the runtime would wait for every blocking task, and an
+    // analysis of a large policy can run for seconds: after `exit` (or the
+    // end of input) the process must end now.
+    runtime.shutdown_background();
     Ok(())
 }

@@ -13,8 +13,13 @@
 //!    is reported, never dropped and never silently given a stage;
 //! 3. `qualify_layer_N`: criteria and scores, each as a column, a layer per
 //!    depth of dependency (SQL cannot use a column in the SELECT that names it);
-//! 4. the final SELECT: the key column(s), the stage and rule of the first
-//!    rule in precedence order whose condition is TRUE, and every score.
+//! 4. `qualify_decided`: which rule decides, as `eval::decide` says — the
+//!    first ordinary rule in precedence order whose condition is TRUE (or
+//!    `otherwise`); with ceilings, that position is `qualify_reached`, and the
+//!    first ceiling (lowest first) below the stage reached whose condition is
+//!    TRUE takes over;
+//! 5. the final SELECT: the key column(s), the deciding rule's stage and
+//!    name, and every score.
 //!
 //! Missing values are SQL NULLs, so SQL's three-valued AND/OR/NOT are
 //! exactly `eval`'s Kleene tables, and `CASE WHEN c` takes a branch only when
@@ -237,22 +242,42 @@ pub fn compile(policy: &Policy, options: &Options) -> Result<String, Unsupported
         previous = name;
     }
 
-    // 5. which rule decides (its position in precedence order, from 1).
-    let mut decide = format!("CASE\n      WHEN {ERROR_COLUMN} IS NOT NULL THEN NULL");
+    // 5. which rule decides: its position in `deciders`, from 1 (0:
+    // `otherwise` or no stage; NULL: a bad row).
     let order = policy.rules_by_precedence();
+    let ceilings = policy.ceilings_by_precedence();
+    let deciders: Vec<RuleId> = order.iter().chain(&ceilings).copied().collect();
+    // Without ceilings the first ordinary rule that holds decides; with
+    // them, it gives the stage reached (`qualify_reached`), which a ceiling
+    // may lower.
+    let (first, column) = if ceilings.is_empty() {
+        ("qualify_decided", "qualify_rule")
+    } else {
+        ("qualify_ordinary", "qualify_reached")
+    };
+    let mut reached = format!("CASE\n      WHEN {ERROR_COLUMN} IS NOT NULL THEN NULL");
     for (i, &r) in order.iter().enumerate() {
         let _ = write!(
-            decide,
+            reached,
             "\n      WHEN {} THEN {}",
             c.cond(&policy.rules[r].expr)?,
             i + 1
         );
     }
-    decide.push_str("\n      ELSE 0\n    END");
-    let _ = writeln!(
+    reached.push_str("\n      ELSE 0\n    END");
+    let _ = write!(
         sql,
-        "qualify_decided AS (\n  SELECT\n    {previous}.*,\n    {decide} AS qualify_rule\n  FROM {previous}\n)"
+        "{first} AS (\n  SELECT\n    {previous}.*,\n    {reached} AS {column}\n  FROM {previous}\n)"
     );
+    if !ceilings.is_empty() {
+        let _ = writeln!(
+            sql,
+            ",\nqualify_decided AS (\n  SELECT\n    {first}.*,\n    {} AS qualify_rule\n  FROM {first}\n)",
+            c.capped(column, &order, &ceilings)?
+        );
+    } else {
+        sql.push('\n');
+    }
 
     // 6. results.
     let mut cols = Vec::new();
@@ -264,7 +289,7 @@ pub fn compile(policy: &Policy, options: &Options) -> Result<String, Unsupported
     }
     let mut stage = "CASE qualify_rule".to_string();
     let mut rule = "CASE qualify_rule".to_string();
-    for (i, &r) in order.iter().enumerate() {
+    for (i, &r) in deciders.iter().enumerate() {
         let _ = write!(
             stage,
             " WHEN {} THEN {}",
@@ -282,10 +307,10 @@ pub fn compile(policy: &Policy, options: &Options) -> Result<String, Unsupported
         Some(s) => {
             let _ = write!(stage, " WHEN 0 THEN {}", d.string(&policy.stages[s].name));
         }
-        None if order.is_empty() => stage.push_str(" WHEN 0 THEN NULL"),
+        None if deciders.is_empty() => stage.push_str(" WHEN 0 THEN NULL"),
         None => {}
     }
-    if order.is_empty() {
+    if deciders.is_empty() {
         rule.push_str(" WHEN 0 THEN NULL");
     }
     stage.push_str(" END");
@@ -610,6 +635,53 @@ impl Compiler<'_> {
                 self.d.double_type()
             )
         }
+    }
+
+    // ------------------------------------------------------------ decision
+
+    /// `eval::decide`'s second step: the deciding position once the
+    /// ceilings apply, from the column `reached` (the position in `order` of
+    /// the ordinary rule that decided, from 1; 0 for `otherwise` or no stage;
+    /// NULL for a bad row). `ceilings[j]` is position `order.len() + j + 1`;
+    /// the first, in `ceilings` order, whose condition is TRUE and whose
+    /// stage lies below the stage reached lowers it. A ceiling at or above
+    /// every stage a lead can reach is left out.
+    fn capped(
+        &self,
+        reached: &str,
+        order: &[RuleId],
+        ceilings: &[RuleId],
+    ) -> Result<String, Unsupported> {
+        let p = self.policy;
+        let mut case = String::new();
+        for (j, &r) in ceilings.iter().enumerate() {
+            let cap = p.rules[r].stage;
+            // `order` is by stage, highest first (`rules_by_precedence`), so
+            // the positions that reach a stage above the cap are 1..=above.
+            let above = order.partition_point(|&o| p.rules[o].stage > cap);
+            let mut positions = Vec::new();
+            if above > 0 {
+                positions.push(format!("{reached} BETWEEN 1 AND {above}"));
+            }
+            if p.otherwise.is_some_and(|s| s > cap) {
+                positions.push(format!("{reached} = 0"));
+            }
+            if positions.is_empty() {
+                continue;
+            }
+            let _ = write!(
+                case,
+                "\n      WHEN ({}) AND {} THEN {}",
+                positions.join(" OR "),
+                self.cond(&p.rules[r].expr)?,
+                order.len() + j + 1
+            );
+        }
+        Ok(if case.is_empty() {
+            reached.to_string()
+        } else {
+            format!("CASE{case}\n      ELSE {reached}\n    END")
+        })
     }
 
     // ------------------------------------------------------------ layers

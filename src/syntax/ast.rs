@@ -189,8 +189,11 @@ pub struct RuleDecl {
     pub label: Option<Name>,
     pub condition: Cond,
     pub stage: Name,
+    /// `=> at most STAGE`: the span of `at most`.
+    pub ceiling: Option<Span>,
     pub reason: Option<StringLit>,
-    pub overrides: Vec<Name>,
+    /// The span of a leftover `overrides …` clause (no longer meaningful).
+    pub overrides: Option<Span>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -118,7 +118,7 @@ impl Emitter<'_> {
                 start,
                 end,
             ),
-            ItemKind::Rule(rule) => self.emit(0, rule_line(rule), start, end),
+            ItemKind::Rule(rule) => self.emit(0, rule_line(rule, self.text), start, end),
             ItemKind::Score(score) => {
                 let open_end = score.name.span.end as usize;
                 self.emit(0, format!("score {} {{", score.name.text), start, open_end);
@@ -262,18 +262,30 @@ pub const RESERVED: &[&str] = &[
     "overrides",
 ];
 
-fn rule_line(rule: &RuleDecl) -> String {
+fn rule_line(rule: &RuleDecl, text: &str) -> String {
     let mut line = String::new();
     if let Some(label) = &rule.label {
         line.push_str(&format!("rule {}: ", label.text));
     }
-    line.push_str(&format!("{} => {}", cond(&rule.condition), rule.stage.text));
+    let ceiling = if rule.ceiling.is_some() {
+        "at most "
+    } else {
+        ""
+    };
+    line.push_str(&format!(
+        "{} => {ceiling}{}",
+        cond(&rule.condition),
+        rule.stage.text
+    ));
     if let Some(reason) = &rule.reason {
         line.push_str(&format!(" because {}", escape(&reason.value)));
     }
-    if !rule.overrides.is_empty() {
-        let names: Vec<&str> = rule.overrides.iter().map(|n| n.text.as_str()).collect();
-        line.push_str(&format!(" overrides {}", names.join(", ")));
+    if let Some(overrides) = rule.overrides {
+        // Kept as written: the checker offers to delete it, the formatter
+        // never drops text silently.
+        let written: Vec<&str> = text[overrides.range()].split_whitespace().collect();
+        line.push(' ');
+        line.push_str(&written.join(" "));
     }
     line
 }

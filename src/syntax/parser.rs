@@ -535,20 +535,16 @@ impl<'a> Builder<'a> {
         let mut condition = None;
         let mut stage = None;
         let mut reason = None;
-        let mut overrides = Vec::new();
+        let mut ceiling = None;
+        let mut overrides = None;
         for part in pair.into_inner() {
             match part.as_rule() {
                 Rule::rule_label => label = Some(self.name(part.into_inner().nth(1).unwrap())),
                 Rule::condition => condition = Some(self.condition(part)),
+                Rule::ceiling => ceiling = Some(span_of(&part)),
                 Rule::name => stage = Some(self.name(part)),
                 Rule::because => reason = Some(self.string(part.into_inner().nth(1).unwrap())),
-                Rule::overrides => {
-                    overrides = part
-                        .into_inner()
-                        .filter(|p| p.as_rule() == Rule::name)
-                        .map(|p| self.name(p))
-                        .collect()
-                }
+                Rule::overrides => overrides = Some(span_of(&part)),
                 _ => {}
             }
         }
@@ -556,6 +552,7 @@ impl<'a> Builder<'a> {
             label,
             condition: condition.unwrap(),
             stage: stage.unwrap(),
+            ceiling,
             reason,
             overrides,
         }
@@ -993,6 +990,7 @@ fn describe(rule: Rule) -> &'static str {
         Rule::kw_in => "`in`",
         Rule::kw_of => "`of`",
         Rule::kw_least => "`least`",
+        Rule::kw_most => "`most`",
         Rule::kw_days => "`days`",
         Rule::kw_when => "`when`",
         Rule::kw_per => "`per`",
@@ -1171,6 +1169,7 @@ pub fn lexemes(text: &str) -> Vec<(Span, Lexeme)> {
             | Rule::kw_case
             | Rule::kw_at
             | Rule::kw_least
+            | Rule::kw_most
             | Rule::kw_of
             | Rule::kw_as
             | Rule::kw_when

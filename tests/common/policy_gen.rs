@@ -373,14 +373,15 @@ pub fn policy(seed: u64) -> Policy {
     for r in 0..n_rules {
         let e = g.cond(3, n_criteria, n_scores);
         let stage = g.rng.below(g.policy.stages.len());
+        let ceiling = g.rng.chance(25);
         g.policy.rules.push(Rule {
             label: Some(format!("r{r}")),
             loc: loc(),
             expr: e,
             stage,
+            stage_loc: loc(),
+            ceiling,
             reason: None,
-            overrides: vec![],
-            overrides_stages: vec![],
             line: r as u32 + 1,
         });
     }

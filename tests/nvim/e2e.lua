@@ -1,6 +1,7 @@
 -- Neovim as the language client: start `qualify lsp`, wait for the
 -- diagnostic of the deliberate error, hover a field, fix the error and wait
--- for the diagnostic to clear. Prints what arrived; exits non-zero on failure.
+-- for the diagnostic to clear, then read the highlighting of a ceiling line.
+-- Prints what arrived; exits non-zero on failure.
 -- Written for Neovim 0.7 (Debian 12): vim.lsp.start_client + buf_attach_client.
 
 local bin = os.getenv("QUALIFY_BIN")
@@ -59,5 +60,18 @@ if not vim.wait(20000, function() return #errors() == 0 end, 20) then
   fail("the diagnostic did not clear after the fix")
 end
 io.stdout:write("cleared after the fix\n")
+
+-- Highlighting of a ceiling (`=> at most STAGE`) and of an obsolete
+-- `overrides`, from editors/nvim/syntax: `most` inside a name is not a keyword.
+local ceiling = "rule what matters most: demo requested => at most MQL overrides MQL"
+vim.api.nvim_buf_set_lines(0, -1, -1, false, { ceiling })
+local row = vim.api.nvim_buf_line_count(0)
+local function group(word, nth)
+  local col = 0
+  for _ = 1, nth or 1 do col = ceiling:find(word, col + 1, true) end
+  return vim.fn.synIDattr(vim.fn.synID(row, col, 1), "name")
+end
+io.stdout:write(string.format("syntax: at=%s most=%s name most=%s overrides=%s\n",
+  group("at most"), group("most", 2), group("most", 1), group("overrides")))
 vim.lsp.stop_client(client_id)
 vim.cmd("qall!")

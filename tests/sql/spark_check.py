@@ -10,9 +10,9 @@ changing src/sql or the Spark golden file:
     cargo build && target/spark-check/venv/bin/python tests/sql/spark_check.py
     target/spark-check/venv/bin/python tests/sql/spark_check.py --csv tests/sql/edge.csv
 
-Last run (pyspark 4.3.0, Java 17): all 12 rows of constructs.csv and all 11
-of edge.csv (line separators after numbers, 1e400, a newline inside a date)
-match, with ANSI mode default, on and off.
+Last run (pyspark 4.3.0, Java 17): all 12 rows of constructs.csv (ceilings
+included) and all 11 of edge.csv (line separators after numbers, 1e400, a
+newline inside a date) match, with ANSI mode default, on and off.
 
 Usage: python tests/sql/spark_check.py [--csv FILE] [ansi ...]
   ansi: default | true | false   (default: all three)

@@ -6,7 +6,12 @@ syntax keyword qualifyDeclaration import field stages otherwise criterion requir
 syntax keyword qualifyKeyword and or not known unknown in between starts ends with within days day
 " `contains` is an argument of :syntax, so it cannot be a keyword.
 syntax match qualifyKeyword "\<contains\>"
-syntax keyword qualifyKeyword ignoring case at least of as when per cap because overrides lead expect no stage
+syntax keyword qualifyKeyword ignoring case of as when per cap because lead expect no stage
+" `at least N of (…)` and `=> at most STAGE` (a ceiling): `at`, `least` and
+" `most` alone may be words of a name (`what matters most`).
+syntax match qualifyKeyword "\<at\s\+\(least\|most\)\>"
+" `overrides` no longer means anything (the checker warns, Q0203).
+syntax keyword qualifyObsolete overrides
 syntax keyword qualifyOption optional from missing key separator default enum list
 syntax keyword qualifyType bool integer number money string date
 syntax keyword qualifyBoolean true false
@@ -26,5 +31,6 @@ highlight default link qualifyString String
 highlight default link qualifyDate Constant
 highlight default link qualifyNumber Number
 highlight default link qualifyOperator Operator
+highlight default link qualifyObsolete WarningMsg
 
 let b:current_syntax = 'qualify'

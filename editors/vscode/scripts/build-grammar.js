@@ -201,25 +201,29 @@ const repository = {
     },
   },
 
-  // `=> STAGE because "…" overrides A, B`
+  // `=> STAGE because "…"`, `=> at most STAGE because "…"` (a ceiling). A
+  // leftover `overrides A, B` (no longer meaningful; the checker warns,
+  // Q0203) is marked deprecated.
   conclusion: {
     patterns: [
       {
-        match: `(=>)\\s*(${NAME})?`,
+        match: `(=>)\\s*(?:(${kw('at')})\\s+(${kw('most')})\\s*)?(${NAME})?`,
         captures: {
           1: { name: 'keyword.operator.arrow.qualify' },
-          2: { name: 'entity.name.type.stage.qualify' },
+          2: { name: 'keyword.other.ceiling.qualify' },
+          3: { name: 'keyword.other.ceiling.qualify' },
+          4: { name: 'entity.name.type.stage.qualify' },
         },
       },
       { name: 'keyword.other.because.qualify', match: kw('because') },
       {
         name: 'meta.overrides.qualify',
         begin: kw('overrides'),
-        beginCaptures: { 0: { name: 'keyword.other.overrides.qualify' } },
+        beginCaptures: { 0: { name: 'invalid.deprecated.overrides.qualify' } },
         end: '(?=#)|$',
         patterns: [
           { include: '#punctuation' },
-          { name: 'variable.other.rule-or-stage.qualify', match: NAME },
+          { name: 'invalid.deprecated.overrides.qualify', match: NAME },
         ],
       },
     ],

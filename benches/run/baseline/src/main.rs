@@ -133,8 +133,12 @@ fn evaluate(l: &Lead, as_of: i32) -> Outcome {
         + when(within(l.last_activity, 30), 10.0))
     .min(100.0);
 
-    // Rules by precedence: highest stage first, then file order.
-    let (stage, rule) = if l.budget.is_some() && l.demo_requested {
+    // The ceiling first (it is below every stage a rule or `otherwise`
+    // gives, so it always lowers), then the rules by precedence: highest
+    // stage first, then file order.
+    let (stage, rule) = if l.careers_page_visited && engagement < 10.0 {
+        ("disqualified", "job seeker")
+    } else if l.budget.is_some() && l.demo_requested {
         ("SQL", "ready to buy")
     } else if bant && icp_fit {
         ("SQL", "bant qualified")
@@ -148,8 +152,6 @@ fn evaluate(l: &Lead, as_of: i32) -> Outcome {
         ("MQL", "active trial")
     } else if l.source == Some(Source::Referral) && fit >= 20.0 {
         ("MQL", "warm referral")
-    } else if l.careers_page_visited && engagement < 10.0 {
-        ("disqualified", "job seeker")
     } else {
         ("unqualified", "")
     };

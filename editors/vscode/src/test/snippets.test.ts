@@ -23,6 +23,12 @@ field authority: bool default false
 field need: enum { urgent, planned, exploring } optional
 field timeline: date optional
 ${STAGES}`,
+  // The placeholder condition `condition` reads as a field of that name.
+  disqualifier: `field condition: bool default false
+field demo requested: bool default false
+${STAGES}
+rule demo: demo requested => MQL
+`,
   'MEDDPICC criteria': `field metrics agreed: bool default false
 field economic buyer met: bool default false
 field decision criteria: enum { documented, verbal, none } optional
@@ -59,7 +65,7 @@ describe('snippet expansion', () => {
 
 describe('snippets', () => {
   it('has the snippets the extension promises', () => {
-    for (const name of ['BANT rule', 'MEDDPICC criteria', 'score block', 'test block', 'schema field']) {
+    for (const name of ['BANT rule', 'disqualifier', 'MEDDPICC criteria', 'score block', 'test block', 'schema field']) {
       assert.ok(snippets[name], `missing snippet ${name}`);
     }
   });
@@ -71,6 +77,17 @@ describe('snippets', () => {
       assert.ok(name in CONTEXT, `add the snippet "${name}" to CONTEXT in src/test/snippets.test.ts`);
     });
   }
+
+  it('the disqualifier is a ceiling with a reason', () => {
+    const text = expandSnippet(snippets['disqualifier']?.body ?? '');
+    assert.equal(text, 'rule competitor: condition => at most unqualified because "reason"');
+  });
+
+  it('no snippet writes `overrides`, which no longer means anything', () => {
+    for (const [name, snippet] of Object.entries(snippets)) {
+      assert.doesNotMatch(expandSnippet(snippet.body), /\boverrides\b/, name);
+    }
+  });
 
   it('MEDDPICC covers every element and needs at least N of them', () => {
     const text = expandSnippet(snippets['MEDDPICC criteria']?.body ?? '');
