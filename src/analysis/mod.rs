@@ -616,6 +616,15 @@ impl<'m, 'p> Analysis<'m, 'p> {
                     "a ceiling (`=> at most …`) lowers every lead this rule lifts; if that is \
                      meant, conclude the ceiling's stage here, otherwise narrow the ceiling",
                 )
+            } else if policy.otherwise.is_some_and(|o| rule.stage <= o) {
+                // At or below `otherwise`, a rule that never decides was
+                // most likely meant to hold its leads back.
+                diag.help(format!(
+                    "the highest stage wins, so this rule changes nothing; if its leads must end at \
+                     {0} or lower whatever other rules say, write it as a ceiling: `=> at most {0}`; \
+                     otherwise remove it",
+                    self.stage_name(r)
+                ))
             } else {
                 diag.help(
                     "the highest stage wins, and within a stage the earlier rule; narrow those \

@@ -521,6 +521,26 @@ impl<'a> Resolver<'a> {
             return None; // reported once as NoStages
         }
         let names: Vec<String> = self.policy.stages.iter().map(|s| s.name.clone()).collect();
+        // `=> at mots SQL`: a misspelt ceiling reads as one long stage name.
+        let mut words = name.text.splitn(3, ' ');
+        if let (Some("at"), Some(_), Some(rest)) = (words.next(), words.next(), words.next()) {
+            if let Some(stage) = self.policy.stage_by_name(rest) {
+                let ceiling = format!("at most {}", self.policy.stages[stage].name);
+                let path = self.policy.path(self.loc(name.span)).to_path_buf();
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::UnknownStage,
+                        path,
+                        name.span,
+                        format!("unknown stage `{}`", name.text),
+                    )
+                    .label("not a declared stage")
+                    .help(format!("did you mean the ceiling `{ceiling}`?"))
+                    .fix(name.span, ceiling),
+                );
+                return None;
+            }
+        }
         let otherwise = format!("the declared stages are: {}", names.join(", "));
         self.error(
             Code::UnknownStage,
