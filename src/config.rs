@@ -142,8 +142,23 @@ pub fn find(policy: &Path) -> Option<PathBuf> {
 
 /// Read a `qualify.toml`; paths in it are relative to its folder.
 pub fn read(path: &Path) -> Result<Option<Sample>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let file: File = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    // Read as policies are: a regular file of bounded size (a qualify.toml
+    // may be a link to anything).
+    let text = crate::db::read_policy_text(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    // Where and what, without the excerpt toml would quote: if the file is
+    // not a qualify.toml at all, its lines are not shown.
+    let file: File = toml::from_str(&text).map_err(|e| {
+        let at = e.span().map_or(String::new(), |span| {
+            let before = text.get(..span.start).unwrap_or(&text);
+            let line = before.matches('\n').count() + 1;
+            let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+                .chars()
+                .count()
+                + 1;
+            format!("line {line}, column {column}: ")
+        });
+        format!("{}: {at}{}", path.display(), e.message().trim_end())
+    })?;
     let Some(section) = file.sample else {
         return Ok(None);
     };

@@ -36,7 +36,84 @@ pub struct Settings {
 pub trait Db: salsa::Database {
     /// The file at `path`, read from disk on first use (or set by the editor).
     fn load(&self, path: &Path) -> Option<SourceFile>;
+    /// As `load`, saying why a file cannot be read.
+    fn try_load(&self, path: &Path) -> Result<SourceFile, ReadError>;
     fn settings(&self) -> Settings;
+}
+
+/// The largest policy file read from disk. Policies are text written by
+/// people; a file this large is a mistake (or `/dev/zero`), not a policy.
+pub const MAX_POLICY_BYTES: u64 = 4 << 20;
+
+/// Why a policy file was not read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadError {
+    NotFound,
+    /// Another error from the file system (permission denied, …).
+    Io(String),
+    /// A FIFO, a device, a socket or a folder: never opened, since reading
+    /// one can block forever or never end.
+    NotRegular,
+    /// Larger than `MAX_POLICY_BYTES`.
+    TooLarge,
+    NotUtf8,
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::NotFound => write!(f, "no such file"),
+            ReadError::Io(e) => write!(f, "{e}"),
+            ReadError::NotRegular => write!(f, "not a regular file"),
+            ReadError::TooLarge => write!(
+                f,
+                "larger than {} MiB, the limit for a policy file",
+                MAX_POLICY_BYTES >> 20
+            ),
+            ReadError::NotUtf8 => write!(f, "not UTF-8 text"),
+        }
+    }
+}
+
+/// A policy's text from disk: only a regular file, at most
+/// `MAX_POLICY_BYTES`, and UTF-8. Never blocks on a FIFO or a device, and
+/// never reads more than the limit, whatever the file claims to be.
+pub fn read_policy_text(path: &Path) -> Result<String, ReadError> {
+    use std::io::Read;
+    let io = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::NotFound => ReadError::NotFound,
+        _ => ReadError::Io(e.to_string()),
+    };
+    // Checked before opening: opening a FIFO waits for a writer.
+    if !std::fs::metadata(path).map_err(io)?.is_file() {
+        return Err(ReadError::NotRegular);
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        // Should the file be swapped for a FIFO after the check, opening it
+        // still does not wait.
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(io)?;
+    let metadata = file.metadata().map_err(io)?;
+    if !metadata.is_file() {
+        return Err(ReadError::NotRegular);
+    }
+    if metadata.len() > MAX_POLICY_BYTES {
+        return Err(ReadError::TooLarge);
+    }
+    // Files in /proc claim a length of 0: the limit holds while reading too.
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    file.take(MAX_POLICY_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_POLICY_BYTES {
+        return Err(ReadError::TooLarge);
+    }
+    String::from_utf8(bytes).map_err(|_| ReadError::NotUtf8)
 }
 
 #[salsa::db]
@@ -53,14 +130,18 @@ impl salsa::Database for Database {}
 #[salsa::db]
 impl Db for Database {
     fn load(&self, path: &Path) -> Option<SourceFile> {
+        self.try_load(path).ok()
+    }
+
+    fn try_load(&self, path: &Path) -> Result<SourceFile, ReadError> {
         let key = file_key(path);
         if let Some(file) = self.files.lock().unwrap().get(&key) {
-            return Some(*file);
+            return Ok(*file);
         }
-        let text = std::fs::read_to_string(path).ok()?;
+        let text = read_policy_text(path)?;
         let file = SourceFile::new(self, normalize(path), text);
-        self.files.lock().unwrap().insert(key, file);
-        Some(file)
+        // Another thread may have read it meanwhile: one input per file.
+        Ok(*self.files.lock().unwrap().entry(key).or_insert(file))
     }
 
     fn settings(&self) -> Settings {
@@ -132,17 +213,20 @@ pub fn file_key(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| normalize(path))
 }
 
-/// `a/b/../c` → `a/c`, without touching the file system.
+/// `a/b/../c` → `a/c`, without touching the file system. Leading `..`s
+/// stay (`../../c`), and `/..` is `/`.
 pub fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {
             Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
                 }
-            }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                Some(Component::ParentDir | Component::CurDir) | None => out.push(".."),
+            },
             other => out.push(other),
         }
     }
@@ -231,6 +315,72 @@ pub fn checked(db: &dyn Db, file: SourceFile) -> Checked {
     result
 }
 
+/// Where `import "target"` written in a file of folder `dir` points:
+/// relative to that folder, from any working directory. `..` is resolved
+/// lexically, for readable paths in messages, unless a symbolic link makes
+/// it mean another folder; then as the file system resolves it.
+pub fn resolve_import(dir: &Path, target: &Path) -> PathBuf {
+    let joined = dir.join(target);
+    let lexical = normalize(&joined);
+    if let Ok(physical) = std::fs::canonicalize(&joined) {
+        if std::fs::canonicalize(&lexical).ok().as_ref() != Some(&physical) {
+            return physical;
+        }
+    }
+    lexical
+}
+
+enum Refusal {
+    Read(ReadError),
+    NotAPolicy(&'static str),
+}
+
+/// Why an import cannot be read or is not a policy; the message never
+/// quotes the file, which may be anything (`/etc/shadow`).
+fn import_refused(path: &Path, target: &str, refusal: Refusal) -> (String, String) {
+    let shown = path.display();
+    let refusal = match refusal {
+        Refusal::Read(e) => e,
+        Refusal::NotAPolicy(why) => {
+            return (
+                format!("`{shown}` is not a policy: {why}"),
+                "its content is not shown; check that the import names the policy you mean".into(),
+            );
+        }
+    };
+    match refusal {
+        ReadError::NotFound => (
+            format!("cannot read `{shown}`"),
+            "import paths are relative to the importing file's folder".into(),
+        ),
+        ReadError::NotRegular => (
+            format!("cannot read `{shown}`: it is not a regular file"),
+            format!(
+                "`{target}` is a FIFO, a device or a folder; an import must name a policy file"
+            ),
+        ),
+        ReadError::NotUtf8 => (
+            format!("`{shown}` is not a policy: it is not UTF-8 text"),
+            "its content is not shown; check that the import names the policy you mean".into(),
+        ),
+        other => (
+            format!("cannot read `{shown}`: {other}"),
+            "import paths are relative to the importing file's folder".into(),
+        ),
+    }
+}
+
+/// A file that parses to nothing but unreadable lines (or holds NUL bytes)
+/// is not a policy: its errors would quote it.
+fn not_a_policy(db: &dyn Db, file: SourceFile) -> Option<&'static str> {
+    if file.text(db).contains('\0') {
+        return Some("it holds binary data");
+    }
+    let items = &parse(db, file).file.items;
+    (!items.is_empty() && items.iter().all(|i| matches!(i.kind, ItemKind::Error)))
+        .then_some("no line of it is a declaration")
+}
+
 /// Depth-first over imports, so a file comes after everything it imports.
 fn collect_imports(
     db: &dyn Db,
@@ -252,24 +402,54 @@ fn collect_imports(
         let ItemKind::Import(target) = &item.kind else {
             continue;
         };
-        let path = normalize(&dir.join(&target.value));
-        match db.load(&path) {
-            Some(imported) => {
-                // Errors inside an import are blamed on the policy's own import line.
-                let at = imported_at.or(Some(item.span));
-                collect_imports(db, imported, at, seen, order, errors);
-            }
-            None => errors.push(
-                Diagnostic::new(
-                    Code::ImportNotFound,
-                    file.path(db).clone(),
-                    target.span,
-                    format!("cannot read `{}`", path.display()),
-                )
-                .label("imported here")
-                .help("import paths are relative to the importing file's folder"),
-            ),
+        let refuse = |message: String, help: String| {
+            Diagnostic::new(
+                Code::ImportNotFound,
+                file.path(db).clone(),
+                target.span,
+                message,
+            )
+            .label("imported here")
+            .help(help)
+        };
+        let written = Path::new(&target.value);
+        // A policy names the files it imports relative to itself, so it
+        // reads the same files wherever it is checked out.
+        if written.is_absolute() || written.has_root() {
+            errors.push(refuse(
+                format!("`{}`: an import path must be relative", target.value),
+                "write the path relative to this file's folder (`../shared/schema.qual`)".into(),
+            ));
+            continue;
         }
+        if !written
+            .extension()
+            .is_some_and(|x| x.eq_ignore_ascii_case("qual"))
+        {
+            errors.push(refuse(
+                format!(
+                    "`{}` is not a policy file: an import must name a `.qual` file",
+                    target.value
+                ),
+                "policies are `.qual` files; other files are never read".into(),
+            ));
+            continue;
+        }
+        let path = resolve_import(&dir, written);
+        let refusal = match db.try_load(&path) {
+            Ok(imported) => match not_a_policy(db, imported) {
+                None => {
+                    // Errors inside an import are blamed on the policy's own import line.
+                    let at = imported_at.or(Some(item.span));
+                    collect_imports(db, imported, at, seen, order, errors);
+                    continue;
+                }
+                Some(why) => Refusal::NotAPolicy(why),
+            },
+            Err(e) => Refusal::Read(e),
+        };
+        let (message, help) = import_refused(&path, &target.value, refusal);
+        errors.push(refuse(message, help));
     }
     order.push((file, imported_at));
 }

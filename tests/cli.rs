@@ -210,3 +210,129 @@ fn every_command_has_help_with_an_example() {
         );
     }
 }
+
+/// Standard output on a full disk: a clear error and exit 2, never a panic
+/// (exit 101), for every command that prints results.
+#[test]
+fn a_full_disk_on_standard_output_is_an_error_not_a_panic() {
+    if !Path::new("/dev/full").exists() {
+        return; // not Linux
+    }
+    let commands: [&[&str]; 5] = [
+        &[
+            "compile",
+            "examples/b2b-saas/policy.qual",
+            "--dialect",
+            "duckdb",
+        ],
+        &["check", "--format", "json", "examples/b2b-saas"],
+        &[
+            "explain",
+            "examples/b2b-saas/policy.qual",
+            "examples/b2b-saas/leads.csv",
+            "--row",
+            "1",
+        ],
+        &["test", "examples/b2b-saas"],
+        &["fmt", "--check", "tests/wrong/unknown_stage.qual"],
+    ];
+    for args in commands {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_qualify"))
+            .args(args)
+            .stdout(full)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        if args[0] == "fmt" {
+            // Prints nothing to stdout for a file it cannot parse.
+            continue;
+        }
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("cannot write to standard output"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_policy_with_a_byte_order_mark_checks_tests_and_keeps_its_mark() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("examples/b2b-saas/policy.qual").unwrap();
+    let path = dir.path().join("bom.qual");
+    std::fs::write(&path, format!("\u{feff}{text}")).unwrap();
+    let path = path.to_str().unwrap();
+    let check = qualify(&["check", path]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    let fmt = qualify(&["fmt", "--check", path]);
+    assert_eq!(
+        fmt.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&fmt),
+        stderr(&fmt)
+    );
+    let test = qualify(&["test", path]);
+    assert_eq!(test.status.code(), Some(0), "{}", stderr(&test));
+}
+
+#[test]
+fn a_policy_that_is_not_utf8_says_so_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("latin1.qual");
+    std::fs::write(&path, b"field a: bool\nfield caf\xe9: bool\n").unwrap();
+    let out = qualify(&["check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not UTF-8 text (line 2"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_misspelt_test_block_fails_and_a_run_without_tests_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let misspelt = dir.path().join("tset.qual");
+    std::fs::write(
+        &misspelt,
+        "field a: bool\nstages x < y\ntset \"t\" {\n  lead { a: true }\n  expect y\n}\n",
+    )
+    .unwrap();
+    let out = qualify(&["test", misspelt.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("did you mean `test`?"),
+        "{}",
+        stderr(&out)
+    );
+
+    let none = dir.path().join("none.qual");
+    std::fs::write(&none, "field a: bool\nstages x < y\na => y\n").unwrap();
+    let out = qualify(&["test", none.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no tests found in"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_rule_with_an_unknown_stage_draws_no_follow_on_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stage.qual");
+    std::fs::write(
+        &path,
+        "field a: bool\nstages cold < hot\ncriterion keen: a\nrule r: keen => hto\n",
+    )
+    .unwrap();
+    let out = qualify(&["check", path.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert!(err.contains("Q0102"), "{err}");
+    assert!(err.contains("1 error, 0 warnings"), "{err}");
+}

@@ -231,9 +231,10 @@ fn on_error_reject_accounts_for_every_row() {
         "line 6: expected 17 fields, as in the header, but found 4",
         "line 7, column \"Industry\": `banking` is not one of the values of `industry`",
         "line 8, column \"Title\": the text is not valid UTF-8",
-        "line 10: the file ends inside a quoted field",
+        "lines 10–11: the file ends inside a quoted field",
         "4 leads: ",
-        "5 rejected (written to",
+        // Five records, six lines: the unclosed quote took two.
+        "5 rejected (6 lines; written to",
     ] {
         assert!(err.contains(expected), "missing {expected:?} in\n{err}");
     }
@@ -245,9 +246,9 @@ fn on_error_reject_accounts_for_every_row() {
         .collect();
     assert_eq!(ids, ["L-1001", "L-1002", "L-1003", "L-13"]);
     let rejected = std::fs::read(&rejects).unwrap();
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(&rejected[..]);
+    // Not flexible: every row has the header's cells (the short row is
+    // padded), so `qualify_line` is always column 18.
+    let mut reader = csv::Reader::from_reader(&rejected[..]);
     let header = reader.headers().unwrap().clone();
     assert_eq!(header.get(17), Some("qualify_line"));
     // Byte records: the rejected rows are kept exactly, invalid UTF-8 too.
@@ -268,7 +269,7 @@ fn on_error_skip_counts_rows_it_leaves_out() {
     let out = qualify(&["run", B2B, input.to_str().unwrap(), "--on-error", "skip"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(
-        stderr(&out).contains("5 rejected (skipped)"),
+        stderr(&out).contains("5 rejected (6 lines; skipped)"),
         "{}",
         stderr(&out)
     );
@@ -470,5 +471,592 @@ fn results_without_a_key_field_say_so() {
         stderr(&out).contains("no field is marked `key`"),
         "{}",
         stderr(&out)
+    );
+}
+
+// ------------------------------------------------------------ issue 15
+
+/// `n` leads made from the b2b-saas example rows (IDs `L-0`, `L-1`, …),
+/// each passed through `edit(index, row)`, with `line_end` after every line
+/// (the header too). `plain` keeps only the example rows without quotes.
+fn leads_csv(
+    n: usize,
+    line_end: &str,
+    plain: bool,
+    edit: impl Fn(usize, String) -> String,
+) -> String {
+    let source = std::fs::read_to_string("examples/b2b-saas/leads.csv").unwrap();
+    let mut lines = source.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.filter(|l| !plain || !l.contains('"')).collect();
+    let mut text = format!("{header}{line_end}");
+    for i in 0..n {
+        let rest = rows[i % rows.len()].split_once(',').unwrap().1;
+        text.push_str(&edit(i, format!("L-{i},{rest}")));
+        text.push_str(line_end);
+    }
+    text
+}
+
+/// Files in `dir` whose name says they are a run's temporary files.
+fn temporary_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".qualify-"))
+        .collect()
+}
+
+#[test]
+fn an_output_or_rejects_file_that_is_the_input_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("leads.csv");
+    std::fs::copy("examples/b2b-saas/leads.csv", &input).unwrap();
+    let before = std::fs::read(&input).unwrap();
+    let p = input.to_str().unwrap();
+    let mut spellings = vec![
+        input.clone(),
+        dir.path()
+            .join(".")
+            .join("sub")
+            .join("..")
+            .join("leads.csv"),
+        dir.path().join("hard-link.csv"),
+    ];
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    std::fs::hard_link(&input, &spellings[2]).unwrap();
+    #[cfg(unix)]
+    {
+        let link = dir.path().join("symlink.csv");
+        std::os::unix::fs::symlink(&input, &link).unwrap();
+        spellings.push(link);
+    }
+    for same in &spellings {
+        let same = same.to_str().unwrap();
+        let out = qualify(&["run", B2B, p, "-o", same]);
+        assert_eq!(out.status.code(), Some(2), "{same}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("is the lead file itself"),
+            "{}",
+            stderr(&out)
+        );
+        let out = qualify(&["run", B2B, p, "--on-error", &format!("reject={same}")]);
+        assert_eq!(out.status.code(), Some(2), "{same}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("is the lead file itself"),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(stdout(&out), "", "nothing is run");
+    }
+    assert_eq!(
+        std::fs::read(&input).unwrap(),
+        before,
+        "the leads are intact"
+    );
+
+    // Results and rejects in one file: the rejects would overwrite them.
+    let both = dir.path().join("both.csv");
+    let b = both.to_str().unwrap();
+    let out = qualify(&["run", B2B, p, "-o", b, "--on-error", &format!("reject={b}")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("are the same file"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!both.exists());
+
+    // `>> leads.csv` would read its own results.
+    #[cfg(unix)]
+    {
+        let appending = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&input)
+            .unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_qualify"))
+            .args(["run", B2B, p])
+            .stdout(appending)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            stderr(&out).contains("standard output goes to the lead file"),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(std::fs::read(&input).unwrap(), before);
+    }
+}
+
+#[test]
+fn a_quote_inside_a_cell_is_a_plain_character_and_no_lead_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = leads_csv(200_000, "\n", false, |i, row| match i {
+        // A quote in an unquoted cell, in a column no rule reads.
+        1000 => row.replacen(",Wayne Enterprises,", ",Wayne 5\" Enterprises,", 1),
+        // Text after a closing quote: the `csv` crate keeps it.
+        1001 => row.replacen(",Wayne Enterprises,", ",\"Wayne\" Enterprises,", 1),
+        _ => row,
+    });
+    assert!(text.contains("L-1000,Wayne 5\" Enterprises,"));
+    assert!(text.contains("L-1001,\"Wayne\" Enterprises,"));
+    let input = dir.path().join("stray.csv");
+    std::fs::write(&input, &text).unwrap();
+    let output = dir.path().join("out.csv");
+    let out = qualify(&[
+        "run",
+        B2B,
+        input.to_str().unwrap(),
+        "--on-error",
+        "skip",
+        "--keep-columns",
+        "-o",
+        output.to_str().unwrap(),
+        "--as-of",
+        AS_OF,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("200,000 leads: "), "{err}");
+    assert!(err.contains("; 0 rejected (skipped)"), "{err}");
+    // Cell for cell what the `csv` crate reads.
+    let mut expected = csv::Reader::from_reader(text.as_bytes());
+    let mut got = csv::Reader::from_reader(std::fs::File::open(&output).unwrap());
+    let mut rows = 0;
+    for (want, have) in expected.records().zip(got.records()) {
+        let (want, have) = (want.unwrap(), have.unwrap());
+        assert_eq!(
+            have.iter().take(want.len()).collect::<Vec<_>>(),
+            want.iter().collect::<Vec<_>>()
+        );
+        rows += 1;
+    }
+    assert_eq!(rows, 200_000);
+    let text = std::fs::read_to_string(&output).unwrap();
+    assert!(
+        text.contains("\nL-1000,\"Wayne 5\"\" Enterprises\","),
+        "re-quoted"
+    );
+    assert!(text.contains("\nL-1001,Wayne Enterprises,"));
+}
+
+#[test]
+fn a_quote_that_never_closes_is_reported_and_counted_with_every_line_it_took() {
+    let dir = tempfile::tempdir().unwrap();
+    // Lead 9 (line 11) opens a quoted field that is never closed: the
+    // rest of the file is one record.
+    let text = leads_csv(1000, "\n", true, |i, row| {
+        if i == 9 {
+            row.replacen("L-9,", "L-9,\"", 1)
+        } else {
+            row
+        }
+    });
+    let input = dir.path().join("open.csv");
+    std::fs::write(&input, &text).unwrap();
+    let out = qualify(&["run", B2B, input.to_str().unwrap(), "--on-error", "skip"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: lines 11–1001: the file ends inside a quoted field"),
+        "{err}"
+    );
+    // 9 leads + 991 lines rejected = the 1,000 leads of the file.
+    assert!(err.contains("9 leads: "), "{err}");
+    assert!(err.contains("; 1 rejected (991 lines; skipped)"), "{err}");
+
+    // Closed ten lines later by a quoted cell: one record over 11 lines,
+    // with far too many fields.
+    let text = leads_csv(1000, "\n", true, |i, row| match i {
+        9 => row.replacen("L-9,", "L-9,\"", 1),
+        19 => row.replacen("L-19,", "L-19,\"x\",", 1),
+        _ => row,
+    });
+    std::fs::write(&input, &text).unwrap();
+    let rejects = dir.path().join("rejects.csv");
+    let out = qualify(&[
+        "run",
+        B2B,
+        input.to_str().unwrap(),
+        "--on-error",
+        &format!("reject={}", rejects.display()),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: lines 11–21: expected 17 fields, as in the header, but found"),
+        "{err}"
+    );
+    assert!(
+        err.contains("a quote (\") that starts a field is closed only on a later line"),
+        "{err}"
+    );
+    assert!(err.contains("989 leads: "), "{err}");
+    assert!(err.contains("; 1 rejected (11 lines; written to"), "{err}");
+}
+
+#[test]
+fn carriage_return_line_ends_old_mac_and_excel_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let lf = dir.path().join("lf.csv");
+    std::fs::write(&lf, leads_csv(1000, "\n", false, |_, r| r)).unwrap();
+    let reference = qualify(&["run", B2B, lf.to_str().unwrap(), "--as-of", AS_OF]);
+    assert_eq!(reference.status.code(), Some(0), "{}", stderr(&reference));
+    let cr = dir.path().join("cr.csv");
+    std::fs::write(&cr, leads_csv(1000, "\r", false, |_, r| r)).unwrap();
+    let out = qualify(&["run", B2B, cr.to_str().unwrap(), "--as-of", AS_OF]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("1,000 leads: "), "{}", stderr(&out));
+    assert_eq!(stdout(&out), stdout(&reference));
+
+    // Mixed line ends, and a bad row: its line number counts every kind.
+    let ends = ["\n", "\r\n", "\r"];
+    let mut text = leads_csv(0, "\r", false, |_, r| r);
+    let rows = leads_csv(1000, "\n", false, |i, row| {
+        if i == 499 {
+            "L-499,Acme,lots,saas,US,vp,100,Yes,urgent,,Yes,1,0,No,1,,CEO".to_string()
+        } else {
+            row
+        }
+    });
+    for (i, row) in rows.lines().skip(1).enumerate() {
+        text.push_str(row);
+        text.push_str(ends[i % 3]);
+    }
+    let mixed = dir.path().join("mixed.csv");
+    std::fs::write(&mixed, &text).unwrap();
+    let out = qualify(&[
+        "run",
+        B2B,
+        mixed.to_str().unwrap(),
+        "--on-error",
+        "skip",
+        "--as-of",
+        AS_OF,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: line 501, column \"Employees\": `lots`"),
+        "{err}"
+    );
+    assert!(err.contains("999 leads: "), "{err}");
+    assert_eq!(stdout(&out).lines().count(), 1000);
+}
+
+#[test]
+fn a_failed_run_leaves_an_existing_file_as_it_was_and_no_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = bad_file(dir.path());
+    let (output, rejects) = (dir.path().join("out.csv"), dir.path().join("rejects.csv"));
+    std::fs::write(&output, "yesterday's results\n").unwrap();
+    let out = qualify(&[
+        "run",
+        B2B,
+        input.to_str().unwrap(),
+        "-o",
+        output.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("nothing was written to"), "{err}");
+    assert!(err.contains("out.csv (left as it was)"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&output).unwrap(),
+        "yesterday's results\n"
+    );
+    assert_eq!(temporary_files(dir.path()), Vec::<String>::new());
+
+    // A run that succeeds replaces both files whole.
+    std::fs::write(&rejects, "old rejects\n").unwrap();
+    let out = qualify(&[
+        "run",
+        B2B,
+        input.to_str().unwrap(),
+        "-o",
+        output.to_str().unwrap(),
+        "--on-error",
+        &format!("reject={}", rejects.display()),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        std::fs::read(&output)
+            .unwrap()
+            .starts_with(b"Lead ID,stage,")
+    );
+    assert!(
+        std::fs::read(&rejects)
+            .unwrap()
+            .starts_with(b"Lead ID,Company,")
+    );
+    assert_eq!(temporary_files(dir.path()), Vec::<String>::new());
+
+    // A JSON array cut short: with the default `fail`, no partial results.
+    let objects: Vec<serde_json::Value> =
+        std::fs::read_to_string("examples/product-led/leads.jsonl")
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+    let array = serde_json::to_string_pretty(&objects).unwrap();
+    let truncated = dir.path().join("cut.json");
+    std::fs::write(&truncated, &array[..array.len() / 2]).unwrap();
+    let json_out = dir.path().join("out.jsonl");
+    let out = qualify(&[
+        "run",
+        "examples/product-led/policy.qual",
+        truncated.to_str().unwrap(),
+        "-o",
+        json_out.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("the JSON array is invalid"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("out.jsonl (not created)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!json_out.exists());
+    assert_eq!(temporary_files(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn with_fail_standard_output_stops_at_the_first_bad_row_and_says_what_was_not_written() {
+    let dir = tempfile::tempdir().unwrap();
+    // Several 1 MiB chunks; bad rows at leads 20,000 and 30,000.
+    let text = leads_csv(40_000, "\n", true, |i, row| {
+        if i == 20_000 || i == 30_000 {
+            row.replacen(",", ",x,", 1)
+        } else {
+            row
+        }
+    });
+    assert!(text.len() > 3 << 20);
+    let input = dir.path().join("leads.csv");
+    std::fs::write(&input, &text).unwrap();
+    let out = qualify(&["run", B2B, input.to_str().unwrap(), "--as-of", AS_OF]);
+    assert_eq!(out.status.code(), Some(1));
+    let printed = stdout(&out);
+    let ids: Vec<&str> = printed
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    let expected: Vec<String> = (0..20_000).map(|i| format!("L-{i}")).collect();
+    assert_eq!(
+        ids, expected,
+        "a clean prefix: every lead before the bad row, none after"
+    );
+    let err = stderr(&out);
+    assert!(err.contains("error: "), "{err}");
+    assert!(err.contains("line 20002: expected 17 fields"), "{err}");
+    assert!(
+        err.contains("line 30002: expected 17 fields"),
+        "later bad rows are named too: {err}"
+    );
+    assert!(
+        err.contains("2 bad rows; with `--on-error fail` the results on standard output stop before line 20002: 20,000 leads before it were written; 19,998 leads and 2 bad rows from there on were not"),
+        "{err}"
+    );
+}
+
+#[test]
+fn rejects_files_keep_the_header_shape_and_load_in_csv_readers() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = std::fs::read_to_string("examples/b2b-saas/leads.csv").unwrap();
+    let header = source.lines().next().unwrap();
+    let text = [
+        header,
+        "L-1,Acme,5,saas",
+        "L-2,Acme,5,saas,US,vp,100,Yes,urgent,,Yes,1,0,No,1,,CEO,\"extra, quoted\",more",
+        "L-3,Wayne 5\" Enterprises,lots,saas,US,vp,100,Yes,urgent,,Yes,1,0,No,1,,CEO",
+        "L-4,Acme,5,saas,US,vp,100,Yes,urgent,,Yes,1,0,No,1,,CEO",
+        "L-5,\"Acme",
+    ]
+    .join("\n");
+    let input = dir.path().join("leads.csv");
+    std::fs::write(&input, &text).unwrap();
+    let rejects = dir.path().join("rejects.csv");
+    let out = qualify(&[
+        "run",
+        B2B,
+        input.to_str().unwrap(),
+        "--on-error",
+        &format!("reject={}", rejects.display()),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("1 lead: "), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("4 rejected (written to"),
+        "{}",
+        stderr(&out)
+    );
+    // A strict reader: every row has exactly the header's 19 cells.
+    let mut reader = csv::Reader::from_path(&rejects).unwrap();
+    let names = reader.headers().unwrap().clone();
+    assert_eq!(names.len(), 19);
+    assert_eq!((&names[17], &names[18]), ("qualify_line", "qualify_error"));
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let lines: Vec<&str> = rows.iter().map(|r| &r[17]).collect();
+    assert_eq!(lines, ["2", "3", "4", "6"]);
+    // Too few cells: padded with empty ones.
+    assert_eq!(&rows[0][3], "saas");
+    assert_eq!(&rows[0][16], "");
+    assert!(rows[0][18].contains("expected 17 fields"));
+    // Too many: the last column holds the rest of the record as it was.
+    assert_eq!(&rows[1][16], "CEO,\"extra, quoted\",more");
+    assert!(rows[1][18].contains("but found 19"));
+    // A quote inside a cell reads back as the same text.
+    assert_eq!(&rows[2][1], "Wayne 5\" Enterprises");
+    assert!(rows[2][18].contains("`lots` is not a number"));
+    // The unclosed quote is closed, and the record padded.
+    assert_eq!(&rows[3][1], "Acme");
+    assert!(rows[3][18].contains("the file ends inside a quoted field"));
+
+    // DuckDB's reader (with its sniffer) agrees, when a Python with duckdb is around.
+    let python = [
+        std::env::var("QUALIFY_DUCKDB_PYTHON").unwrap_or_default(),
+        format!(
+            "{}/target/bench-venv/bin/python",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+        "python3".into(),
+    ]
+    .into_iter()
+    .filter(|p| !p.is_empty())
+    .find(|p| {
+        std::process::Command::new(p)
+            .args(["-c", "import duckdb"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    match python {
+        Some(python) => {
+            let script = format!(
+                "import duckdb; print(duckdb.sql(\"select count(*), string_agg(qualify_line::varchar, ' ') from read_csv('{}')\").fetchall()[0])",
+                rejects.display()
+            );
+            let out = std::process::Command::new(python)
+                .args(["-c", &script])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", stderr(&out));
+            assert_eq!(stdout(&out).trim(), "(4, '2 3 4 6')");
+        }
+        None => eprintln!("skipping the DuckDB check: no Python with duckdb"),
+    }
+}
+
+#[test]
+fn duplicate_header_names_are_refused_when_read_and_named_when_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = std::fs::read_to_string("examples/b2b-saas/leads.csv").unwrap();
+    let read_twice: String = source
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("{l},Employees\n")
+            } else {
+                format!("{l},7\n")
+            }
+        })
+        .collect();
+    let input = dir.path().join("twice.csv");
+    std::fs::write(&input, read_twice).unwrap();
+    let out = qualify(&["run", B2B, input.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "");
+    assert!(
+        stderr(&out).contains("column \"Employees\" (for field `company size`) is in the header twice: as columns 3 and 18"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A column no field reads: a warning; kept under two names.
+    let policy = dir.path().join("p.qual");
+    std::fs::write(
+        &policy,
+        "field id: string key from \"Id\"\nfield demo: bool from \"Demo\"\nstages cold < hot\notherwise cold\nrule asked: demo => hot\n",
+    )
+    .unwrap();
+    let leads = dir.path().join("l.csv");
+    std::fs::write(&leads, "Id,Notes,Demo,Notes\n1,first,yes,second\n").unwrap();
+    let (p, l) = (policy.to_str().unwrap(), leads.to_str().unwrap());
+    let csv_out = qualify(&["run", p, l, "--keep-columns"]);
+    assert_eq!(csv_out.status.code(), Some(0), "{}", stderr(&csv_out));
+    assert!(
+        stderr(&csv_out).contains("warning: ")
+            && stderr(&csv_out).contains("the header has \"Notes\" twice, as columns 2 and 4; the output calls the second \"Notes (column 4)\""),
+        "{}",
+        stderr(&csv_out)
+    );
+    assert_eq!(
+        stdout(&csv_out),
+        "Id,Notes,Demo,Notes (column 4),stage,rule\n1,first,yes,second,hot,asked\n"
+    );
+    let json_out = qualify(&["run", p, l, "--keep-columns", "--format", "jsonl"]);
+    let value: serde_json::Value = serde_json::from_str(stdout(&json_out).trim()).unwrap();
+    assert_eq!(value["Notes"], "first");
+    assert_eq!(value["Notes (column 4)"], "second");
+}
+
+#[test]
+fn result_columns_that_clash_with_input_columns_are_renamed_alike_in_csv_and_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.qual");
+    std::fs::write(
+        &policy,
+        "field id: string key from \"Id\"\nfield demo: bool from \"Demo\"\nstages cold < hot\notherwise cold\nrule asked: demo => hot\n",
+    )
+    .unwrap();
+    let p = policy.to_str().unwrap();
+    let leads = dir.path().join("l.csv");
+    std::fs::write(&leads, "Id,Demo,stage,qualify_stage\n1,yes,old,older\n").unwrap();
+    let l = leads.to_str().unwrap();
+    let csv_out = qualify(&["run", p, l, "--keep-columns"]);
+    assert_eq!(
+        stdout(&csv_out),
+        "Id,Demo,stage,qualify_stage,qualify_qualify_stage,rule\n1,yes,old,older,hot,asked\n"
+    );
+    let json_out = qualify(&["run", p, l, "--keep-columns", "--format", "jsonl"]);
+    let value: serde_json::Value = serde_json::from_str(stdout(&json_out).trim()).unwrap();
+    assert_eq!(
+        value,
+        serde_json::json!({"Id": "1", "Demo": "yes", "stage": "old", "qualify_stage": "older",
+            "qualify_qualify_stage": "hot", "rule": "asked"})
+    );
+
+    // JSON input: the first record's keys are the input columns.
+    let jsonl = dir.path().join("l.jsonl");
+    std::fs::write(
+        &jsonl,
+        "{\"Id\": \"1\", \"Demo\": \"yes\", \"rule\": \"r\", \"stage\": \"old\"}\n{\"Id\": \"2\", \"Demo\": \"no\", \"extra\": 1}\n",
+    )
+    .unwrap();
+    let j = jsonl.to_str().unwrap();
+    let csv_out = qualify(&["run", p, j, "--keep-columns"]);
+    assert_eq!(csv_out.status.code(), Some(0), "{}", stderr(&csv_out));
+    assert_eq!(
+        stdout(&csv_out),
+        "Demo,Id,rule,stage,qualify_stage,qualify_rule\nyes,1,r,old,hot,asked\nno,2,,,cold,\n"
+    );
+    assert!(
+        stderr(&csv_out).contains("line 2 has a key \"extra\" that the first record lacks"),
+        "{}",
+        stderr(&csv_out)
+    );
+    let json_out = qualify(&["run", p, j, "--keep-columns", "--format", "jsonl"]);
+    let first: serde_json::Value =
+        serde_json::from_str(stdout(&json_out).lines().next().unwrap()).unwrap();
+    assert_eq!(
+        first,
+        serde_json::json!({"Demo": "yes", "Id": "1", "rule": "r", "stage": "old",
+            "qualify_stage": "hot", "qualify_rule": "asked"})
     );
 }

@@ -59,7 +59,9 @@ hot => SQL
 E("Q0003", "import-not-found",
 """An `import` names a file that cannot be read: it does not exist, or the path is wrong.
 Import paths are relative to the folder of the file that contains the `import`, not to the
-folder you run `qualify` from.""",
+folder you run `qualify` from. Only a relative path to a regular `.qual` file of at most 4 MiB
+of UTF-8 text is read; an absolute path, a FIFO or device, a larger file, or a file that is not
+a policy is refused, and its content is never quoted (it may be a secret).""",
 {"policy.qual": """import "schema.qual"
 stages MQL < SQL
 """},

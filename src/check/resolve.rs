@@ -83,6 +83,9 @@ pub(super) struct Resolver<'a> {
     policy: Policy,
     symbols: HashMap<String, (Symbol, Loc)>,
     rule_labels: HashMap<String, RuleId>,
+    /// Criteria used by rules that were dropped for an error of their own
+    /// (an unknown stage): still used, so never reported as unused.
+    used_by_broken_rules: HashSet<CriterionId>,
     diagnostics: Vec<Diagnostic>,
     current_unit: usize,
     /// Criteria and scores each definition refers to, for cycle detection.
@@ -108,6 +111,7 @@ impl<'a> Resolver<'a> {
             },
             symbols: HashMap::new(),
             rule_labels: HashMap::new(),
+            used_by_broken_rules: HashSet::new(),
             diagnostics: Vec::new(),
             current_unit: 0,
             deps: HashMap::new(),
@@ -556,6 +560,11 @@ impl<'a> Resolver<'a> {
         let owner = Symbol::Criterion(usize::MAX); // rules are not nodes of the dependency graph
         let expr = self.cond(&rule.condition, owner);
         let Some(stage) = self.stage(&rule.stage) else {
+            walk(&expr, &mut |x| {
+                if let ExprKind::Criterion(c) = x.kind {
+                    self.used_by_broken_rules.insert(c);
+                }
+            });
             // Keep rule indices aligned with the source so tests resolve;
             // an unknown stage was reported.
             let line = self.line_of(span);
@@ -1680,7 +1689,7 @@ impl<'a> Resolver<'a> {
         if !self.policy.rules.iter().any(|r| r.loc.file == root_file) {
             return; // a definitions file: its criteria are for importers
         }
-        let mut used: HashSet<CriterionId> = HashSet::new();
+        let mut used: HashSet<CriterionId> = self.used_by_broken_rules.clone();
         let mut visit = |e: &Expr| {
             walk(e, &mut |x| {
                 if let ExprKind::Criterion(c) = x.kind {

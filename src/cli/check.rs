@@ -2,7 +2,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::{Format, collect_policy_files, print_diagnostics};
-use crate::db::{self, Database, Db};
+use crate::db::{self, Database};
 use crate::diagnostic::Severity;
 
 #[derive(clap::Args)]
@@ -47,9 +47,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     });
     let mut all = Vec::new();
     for path in &files {
-        let file = db
-            .load(path)
-            .ok_or_else(|| format!("{}: cannot read file", path.display()))?;
+        let file = super::read_policy_file(&db, path)?;
         let diagnostics = db::diagnostics(&db, file);
         all.extend(diagnostics.iter().cloned());
         if diagnostics.iter().any(|d| d.is_error()) {
@@ -79,7 +77,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         count(Severity::Warning),
         count(Severity::Note),
     );
-    print_diagnostics(&db, &all, args.format);
+    print_diagnostics(&db, &all, args.format)?;
     if args.format == Format::Human {
         let notes = if notes > 0 {
             format!(", {notes} note{}", plural(notes))

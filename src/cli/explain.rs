@@ -144,11 +144,11 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let decision = machine.run(&program, &row);
     let explanation = explainer.explain(&program, &mut machine, &row, decision, as_of);
     match args.format {
-        ExplainFormat::Json => println!(
+        ExplainFormat::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&explanation).map_err(|e| e.to_string())?
-        ),
-        ExplainFormat::Human => print!("{}", render(&explanation)),
+        )?,
+        ExplainFormat::Human => out!("{}", render(&explanation))?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,7 +2,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::{Format, collect_policy_files, print_diagnostics};
-use crate::db::{self, Database, Db};
+use crate::db::{self, Database};
 use crate::syntax::format::format;
 
 #[derive(clap::Args)]
@@ -20,14 +20,12 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let mut would_change = Vec::new();
     let mut unparsable = 0;
     for path in &files {
-        let file = db
-            .load(path)
-            .ok_or_else(|| format!("{}: cannot read file", path.display()))?;
+        let file = super::read_policy_file(&db, path)?;
         let parsed = db::parse(&db, file);
         if !parsed.diagnostics.is_empty() {
             // Formatting a file with syntax errors would drop the lines it
             // could not read: refuse, and show why.
-            print_diagnostics(&db, &parsed.diagnostics, Format::Human);
+            print_diagnostics(&db, &parsed.diagnostics, Format::Human)?;
             unparsable += 1;
             continue;
         }
@@ -35,10 +33,10 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         let formatted = format(text, &parsed.file);
         if &formatted != text {
             if args.check {
-                println!("would reformat {}", path.display());
+                outln!("would reformat {}", path.display())?;
             } else {
                 std::fs::write(path, &formatted).map_err(|e| format!("{}: {e}", path.display()))?;
-                println!("formatted {}", path.display());
+                outln!("formatted {}", path.display())?;
             }
             would_change.push(path.clone());
         }

@@ -88,11 +88,11 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
         }
         std::fs::write(&path, file.text).map_err(|e| format!("{}: {e}", path.display()))?;
-        println!("created {}", path.display());
+        outln!("created {}", path.display())?;
     }
-    println!(
+    outln!(
         "\nnext:\n  qualify check {0}\n  qualify test {0}",
         dir.display()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,20 @@
 //! database queries and the evaluator; exit codes: 0 ok, 1 findings or
 //! failures, 2 usage or I/O errors.
 
+/// `print!` to standard output, as a `Result`: see `write_stdout`.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(&format!($($arg)*))
+    };
+}
+
+/// `println!` to standard output, as a `Result`: see `write_stdout`.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod check;
 mod compile;
 mod explain;
@@ -67,7 +81,7 @@ enum Command {
     /// Compile a policy to SQL for a warehouse (DuckDB, PostgreSQL,
     /// Snowflake, BigQuery, Spark) or to a dbt model.
     #[command(
-        after_help = "Examples:\n  qualify compile policy.qual --dialect duckdb --table leads\n  qualify compile policy.qual --dialect postgres --table crm.leads --view qualified_leads\n  qualify compile policy.qual --dialect snowflake --as-of 2026-06-30\n  qualify compile policy.qual --target dbt --dialect bigquery --table crm.leads -o models/qualified_leads.sql\n\nThe table's columns are the schema's source columns (`from \"…\"`), read as text.\nOutput columns: the key field(s), stage, one column per score, rule, qualify_error.\nExit status: 0 written, 1 policy errors or a construct the dialect cannot express, 2 usage error."
+        after_help = "Examples:\n  qualify compile policy.qual --dialect duckdb --table leads\n  qualify compile policy.qual --dialect postgres --table crm.leads --view qualified_leads\n  qualify compile policy.qual --dialect snowflake --as-of 2026-06-30\n  qualify compile policy.qual --target dbt --dialect bigquery --table crm.leads -o models/qualified_leads.sql\n\nThe table's columns are the schema's source columns (`from \"…\"`), text or typed (a native BOOLEAN is taken as it is; other cells are read as text).\nOutput columns: the key field(s), stage, one column per score, rule, qualify_error.\nExit status: 0 written, 1 policy errors or a construct the dialect cannot express, 2 usage error."
     )]
     Compile(compile::Args),
     /// Start the language server (LSP over stdin/stdout) for editors.
@@ -173,28 +187,67 @@ pub(crate) fn read_file_for(db: &Database) -> impl Fn(&Path) -> Option<String> +
     }
 }
 
-pub(crate) fn print_diagnostics(db: &Database, diags: &[Diagnostic], format: Format) {
+pub(crate) fn print_diagnostics(
+    db: &Database,
+    diags: &[Diagnostic],
+    format: Format,
+) -> Result<(), String> {
     let read = read_file_for(db);
     match format {
         Format::Human => {
             let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             eprint!("{}", crate::render::human(diags, &read, color));
         }
-        Format::Json => println!("{}", crate::render::json(diags, &read)),
-        Format::Github => print!("{}", crate::render::github(diags, &read)),
-        Format::Sarif => println!("{}", crate::render::sarif(diags, &read)),
+        Format::Json => outln!("{}", crate::render::json(diags, &read))?,
+        Format::Github => out!("{}", crate::render::github(diags, &read))?,
+        Format::Sarif => outln!("{}", crate::render::sarif(diags, &read))?,
     }
+    Ok(())
+}
+
+/// Load a policy file into the database, or say why it cannot be read.
+pub(crate) fn read_policy_file(
+    db: &Database,
+    path: &Path,
+) -> Result<crate::db::SourceFile, String> {
+    use crate::db::{Db, ReadError};
+    match db.try_load(path) {
+        Ok(file) => Ok(file),
+        // A regular file within the size limit: safe to read again, to
+        // say where the first bad byte is.
+        Err(ReadError::NotUtf8) => {
+            let bytes = std::fs::read(path).unwrap_or_default();
+            let at = std::str::from_utf8(&bytes)
+                .err()
+                .map_or(0, |e| e.valid_up_to());
+            let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+            Err(format!(
+                "{}: not UTF-8 text (line {line}, byte {} is not valid UTF-8); save the policy as UTF-8",
+                path.display(),
+                at + 1
+            ))
+        }
+        Err(e) => Err(format!("{}: cannot read the policy: {e}", path.display())),
+    }
+}
+
+/// Write to standard output. A write that fails (a full disk, a closed
+/// file) is an error the user is told about, not a panic.
+pub(crate) fn write_stdout(text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| format!("cannot write to standard output: {e}"))
 }
 
 /// Check a policy for running: its diagnostics go to stderr; `None` when it
 /// has errors (a policy with errors is never run).
 pub(crate) fn load_policy(path: &Path) -> Result<Option<crate::check::policy::Policy>, String> {
-    use crate::db::Db;
     let db = Database::default();
     let path = db::normalize(path);
-    let file = db
-        .load(&path)
-        .ok_or_else(|| format!("{}: cannot read file", path.display()))?;
+    let file = read_policy_file(&db, &path)?;
     let checked = db::checked(&db, file);
     let errors: Vec<Diagnostic> = checked
         .diagnostics
@@ -203,7 +256,7 @@ pub(crate) fn load_policy(path: &Path) -> Result<Option<crate::check::policy::Po
         .cloned()
         .collect();
     if !errors.is_empty() {
-        print_diagnostics(&db, &errors, Format::Human);
+        print_diagnostics(&db, &errors, Format::Human)?;
         eprintln!(
             "error: {} has {} error(s); fix them before running it (see `qualify check`)",
             path.display(),

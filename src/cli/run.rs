@@ -8,8 +8,9 @@ use crate::check::policy::{Policy, is_whole, today, write_number};
 use crate::compile::Program;
 use crate::eval::{Decision, Machine, Row};
 use crate::leads::{
-    self, Binding, Format as InputFormat, Reject,
+    self, Binding, ColumnProblem, Format as InputFormat, Reject,
     chunks::{self, Chunk},
+    output::{self, OutputFile},
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -83,10 +84,24 @@ struct ChunkResult {
     rejects: Vec<Reject>,
     /// Leads per stage; the last entry counts leads with no stage.
     stages: Vec<u64>,
+    /// Leads in `output`.
+    rows: u64,
+    /// At the first reject: the output bytes and leads before it (with
+    /// `--on-error fail`, nothing after it is written).
+    cut: Option<(usize, u64)>,
+    /// The first JSON key (with its line) that `--keep-columns` does not
+    /// keep, because the first record did not have it.
+    unkept: Option<(u64, String)>,
 }
 
 /// Everything a worker needs to turn records into output rows.
 struct Job<'a> {
+    /// Names of the input columns written before the results (all of them
+    /// with `--keep-columns`, else the key columns), as written.
+    input_names: Vec<String>,
+    /// With `--keep-columns` and JSON input: the keys kept (the first
+    /// record's, and the columns the policy reads).
+    kept_keys: Vec<String>,
     /// Names of the result columns (see `result_names`).
     result_names: Vec<String>,
     /// Rule names as they appear in results.
@@ -102,13 +117,91 @@ struct Job<'a> {
     keep_columns: bool,
 }
 
+/// Where the results go.
+enum Sink {
+    Stdout,
+    File(OutputFile),
+}
+
+impl Sink {
+    fn write(&mut self, bytes: &[u8], leads: u64) -> std::io::Result<()> {
+        match self {
+            Sink::Stdout => output::write_stdout(bytes, leads),
+            Sink::File(file) => file.write_all(bytes),
+        }
+    }
+}
+
+/// Refuse to write over the lead file, or to write results and rejects to
+/// one file: either would destroy data (the input is truncated before it is
+/// read; the rejects overwrite the results).
+fn check_paths(args: &Args) -> Result<(), String> {
+    let input = if args.leads.as_os_str() == "-" {
+        output::std_stream_path(false)
+    } else {
+        Some(args.leads.clone())
+    };
+    let to_stdout = args.output.as_os_str() == "-";
+    let reject = match &args.on_error {
+        OnError::Reject(path) => Some(path),
+        _ => None,
+    };
+    if let Some(input) = &input {
+        if !to_stdout && output::same_file(&args.output, input) {
+            return Err(format!(
+                "-o {} is the lead file itself: the results would replace the leads; write them to another file",
+                args.output.display()
+            ));
+        }
+        if let Some(reject) = reject {
+            if output::same_file(reject, input) {
+                return Err(format!(
+                    "--on-error reject={} is the lead file itself: the rejected rows would replace the leads; write them to another file",
+                    reject.display()
+                ));
+            }
+        }
+        if to_stdout {
+            if let Some(stdout) = output::std_stream_path(true) {
+                if output::same_file(&stdout, input) {
+                    return Err(format!(
+                        "standard output goes to the lead file {} itself (`> {}` has already emptied it, `>>` would read its own results); write the results to another file",
+                        args.leads.display(),
+                        args.leads.display()
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(reject) = reject {
+        if reject.as_os_str() == "-" {
+            return Err(
+                "--on-error reject=- : rejected rows go to a file; results go to standard output"
+                    .into(),
+            );
+        }
+        if !to_stdout && output::same_file(&args.output, reject) {
+            return Err(format!(
+                "-o {} and --on-error reject={} are the same file: the rejected rows would overwrite the results; give them different files",
+                args.output.display(),
+                reject.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub fn run(args: Args) -> Result<ExitCode, String> {
+    // Before any thread starts, so that every thread leaves the signals to
+    // the one that cleans up.
+    output::catch_signals();
     let started = Instant::now();
     let as_of = args.as_of.unwrap_or_else(today);
     let Some(policy) = load_policy(&args.policy)? else {
         return Ok(ExitCode::from(1));
     };
     let program = Program::compile(&policy);
+    check_paths(&args)?;
     let input_format = args.input_format.map(|f| match f {
         InputFormatArg::Csv => InputFormat::Csv { delimiter: b',' },
         InputFormatArg::Jsonl => InputFormat::JsonLines,
@@ -117,19 +210,35 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let mut input = leads::open(&args.leads, input_format)?;
     let binding = match input.binding(&policy, &program)? {
         Ok(binding) => binding,
-        Err(missing) => {
-            eprintln!(
-                "error: {}: the lead file lacks {} column(s) the policy needs:",
-                input.name,
-                missing.len()
-            );
-            for m in &missing {
-                eprintln!("  - {m}");
+        Err(problems) => {
+            let missing = problems
+                .iter()
+                .filter(|p| matches!(p, ColumnProblem::Missing { .. }))
+                .count();
+            if missing == problems.len() {
+                eprintln!(
+                    "error: {}: the lead file lacks {} column(s) the policy needs:",
+                    input.name, missing
+                );
+            } else {
+                eprintln!(
+                    "error: {}: {} column(s) the policy needs cannot be read:",
+                    input.name,
+                    problems.len()
+                );
             }
-            eprintln!(
-                "help: rename the column in the file, or change the field's `from \"…\"` in {}",
-                args.policy.display()
-            );
+            for p in &problems {
+                eprintln!("  - {p}");
+            }
+            if missing > 0 {
+                eprintln!(
+                    "help: rename the column in the file, or change the field's `from \"…\"` in {}",
+                    args.policy.display()
+                );
+            }
+            if missing < problems.len() {
+                eprintln!("help: rename one of the two columns in the file");
+            }
             return Ok(ExitCode::from(1));
         }
     };
@@ -139,21 +248,66 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 Some("jsonl" | "ndjson" | "json") => OutputFormat::Jsonl,
                 _ => OutputFormat::Csv,
             });
-    let to_stdout = args.output.as_os_str() == "-";
-    let mut out: Box<dyn Write> = if to_stdout {
-        Box::new(std::io::BufWriter::with_capacity(
-            1 << 20,
-            std::io::stdout().lock(),
-        ))
+
+    // The input columns written before the results, under names that are
+    // unique (JSON keys must be).
+    let mut kept_keys = Vec::new();
+    let input_names: Vec<String> = if args.keep_columns {
+        match input.format {
+            InputFormat::Csv { .. } => {
+                let mut names = binding.columns.clone();
+                for d in &binding.duplicates {
+                    names[d.second] = format!("{} (column {})", d.name, d.second + 1);
+                }
+                names
+            }
+            InputFormat::JsonLines | InputFormat::JsonArray => {
+                kept_keys = input.columns()?;
+                for column in &binding.columns {
+                    if leads::json_get_name(&kept_keys, column).is_none() {
+                        kept_keys.push(column.clone());
+                    }
+                }
+                kept_keys.clone()
+            }
+        }
     } else {
-        Box::new(std::io::BufWriter::with_capacity(
-            1 << 20,
-            std::fs::File::create(&args.output)
-                .map_err(|e| format!("{}: {e}", args.output.display()))?,
-        ))
+        binding
+            .keys
+            .iter()
+            .map(|(_, col)| binding.columns[*col].clone())
+            .collect()
+    };
+    if !args.quiet {
+        for d in &binding.duplicates {
+            let mut text = format!(
+                "warning: {}: the header has \"{}\" twice, as columns {} and {}",
+                input.name,
+                d.name,
+                d.first + 1,
+                d.second + 1
+            );
+            if args.keep_columns {
+                text.push_str(&format!(
+                    "; the output calls the second \"{}\"",
+                    input_names[d.second]
+                ));
+            }
+            eprintln!("{text}");
+        }
+    }
+
+    let to_stdout = args.output.as_os_str() == "-";
+    let mut out = if to_stdout {
+        output::writing_to_stdout();
+        Sink::Stdout
+    } else {
+        Sink::File(OutputFile::create(&args.output)?)
     };
     let job = Job {
-        result_names: result_names(&policy, &binding, args.keep_columns),
+        result_names: result_names(&policy, &input_names),
+        input_names,
+        kept_keys,
         rule_names: policy.rules.iter().map(|r| r.display_name()).collect(),
         stage_cells: policy.stages.iter().map(|s| csv_cell(&s.name)).collect(),
         rule_cells: policy
@@ -168,24 +322,33 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         output: output_format,
         keep_columns: args.keep_columns,
     };
+    let shown_output = if to_stdout {
+        "standard output".to_string()
+    } else {
+        args.output.display().to_string()
+    };
     if output_format == OutputFormat::Csv {
-        out.write_all(&job.csv_header())
-            .map_err(|e| e.to_string())?;
+        out.write(&job.csv_header(), 0)
+            .map_err(|e| format!("{shown_output}: {e}"))?;
     }
     let mut rejects_out = match &args.on_error {
         OnError::Reject(path) => {
-            let mut file = std::io::BufWriter::new(
-                std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?,
-            );
+            let mut file = OutputFile::create(path)?;
             if let InputFormat::Csv { delimiter } = input.format {
-                let mut header = csv::WriterBuilder::new()
-                    .delimiter(delimiter)
-                    .from_writer(Vec::new());
                 let mut names = binding.columns.clone();
-                names.extend(["qualify_line".to_string(), "qualify_error".to_string()]);
-                header.write_record(&names).map_err(|e| e.to_string())?;
-                file.write_all(&header.into_inner().map_err(|e| e.to_string())?)
-                    .map_err(|e| e.to_string())?;
+                for extra in ["qualify_line", "qualify_error"] {
+                    names.push(unique_name(extra, &names));
+                }
+                let mut header = Vec::new();
+                for (i, name) in names.iter().enumerate() {
+                    if i > 0 {
+                        header.push(delimiter);
+                    }
+                    leads::write_cell(&mut header, name.as_bytes(), delimiter);
+                }
+                header.push(b'\n');
+                file.write_all(&header)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
             }
             Some(file)
         }
@@ -203,12 +366,21 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     } else {
         "line"
     };
+    let fail = args.on_error == OnError::Fail;
     let mut stages = vec![0u64; policy.stages.len() + 1];
-    let (mut rejected, mut shown) = (0u64, 0usize);
-    let mut failure: Option<String> = None;
+    let (mut rejected, mut rejected_lines, mut shown) = (0u64, 0u64, 0usize);
+    // With `--on-error fail`: the first bad row, and the leads after it
+    // (read and checked, but not written).
+    let mut first_bad: Option<Reject> = None;
+    let (mut written, mut after) = (0u64, 0u64);
+    let mut unkept: Option<(u64, String)> = None;
     let mut io_error: Option<String> = None;
     let array_error = input.array_error.clone();
     let pb = progress.clone();
+    let say = |text: &str| match &pb {
+        Some(pb) => pb.suspend(|| eprintln!("{text}")),
+        None => eprintln!("{text}"),
+    };
     let split = leads::pipeline::run(
         input.splitter,
         threads,
@@ -219,36 +391,50 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             move |chunk: &Chunk| job.process(chunk, &mut row, &mut machine)
         },
         |result: ChunkResult| {
-            for (total, n) in stages.iter_mut().zip(&result.stages) {
-                *total += n;
+            if unkept.is_none() {
+                unkept = result.unkept.clone();
             }
-            if let Err(e) = out.write_all(&result.output) {
-                io_error = Some(format!("{}: {e}", args.output.display()));
-                return false;
+            if first_bad.is_none() {
+                let (bytes, leads) = match result.cut {
+                    Some((len, leads)) if fail => (&result.output[..len], leads),
+                    _ => (&result.output[..], result.rows),
+                };
+                if let Err(e) = out.write(bytes, leads) {
+                    io_error = Some(if e.kind() == std::io::ErrorKind::BrokenPipe {
+                        String::new()
+                    } else {
+                        format!("{shown_output}: {e}")
+                    });
+                    return false;
+                }
+                written += leads;
+                after += result.rows - leads;
+                for (total, n) in stages.iter_mut().zip(&result.stages) {
+                    *total += n;
+                }
+            } else {
+                after += result.rows;
             }
-            for reject in &result.rejects {
+            for reject in result.rejects {
                 rejected += 1;
+                rejected_lines += reject.lines();
                 let text = reject.describe(unit);
-                match &args.on_error {
-                    OnError::Fail => {
-                        failure = Some(text);
-                        return false;
+                if shown < 10 && (fail || !args.quiet) {
+                    if fail {
+                        say(&format!("error: {}: {text}", input.name));
+                    } else {
+                        say(&format!("warning: {text}"));
                     }
-                    OnError::Skip | OnError::Reject(_) => {
-                        if shown < 10 && !args.quiet {
-                            match &pb {
-                                Some(pb) => pb.suspend(|| eprintln!("warning: {text}")),
-                                None => eprintln!("warning: {text}"),
-                            }
-                            shown += 1;
-                        }
-                    }
+                    shown += 1;
                 }
                 if let Some(file) = &mut rejects_out {
-                    if let Err(e) = write_reject(file, reject, job.format) {
-                        io_error = Some(e);
+                    if let Err(e) = write_reject(file, &reject, job.format, binding.columns.len()) {
+                        io_error = Some(format!("{}: {e}", file.shown().display()));
                         return false;
                     }
+                }
+                if fail && first_bad.is_none() {
+                    first_bad = Some(reject);
                 }
             }
             true
@@ -262,33 +448,87 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     if let Some(pb) = &pb {
         pb.finish_and_clear();
     }
-    out.flush()
-        .map_err(|e| format!("{}: {e}", args.output.display()))?;
-    drop(out);
-    if let Some(file) = &mut rejects_out {
-        file.flush().map_err(|e| e.to_string())?;
-    }
     if let Err(e) = split {
         return Err(format!("{}: {e}", input.name));
     }
     if let Some(e) = io_error {
+        if e.is_empty() {
+            // Standard output was closed (`qualify run … | head`): end
+            // quietly, as SIGPIPE would, with nothing left behind.
+            return Ok(ExitCode::from(141));
+        }
         return Err(e);
     }
-    if let Some(text) = failure {
-        if !to_stdout {
-            let _ = std::fs::remove_file(&args.output);
+    let left = |out: &Sink, rejects_out: &Option<OutputFile>| -> String {
+        let mut files: Vec<String> = Vec::new();
+        if let Sink::File(file) = out {
+            files.push(file.left_as());
         }
-        eprintln!("error: {}: {text}", input.name);
+        if let Some(file) = rejects_out {
+            files.push(file.left_as());
+        }
+        files.join(" or ")
+    };
+    let array_error = array_error.and_then(|slot| slot.lock().unwrap().take());
+    if let Some(first) = &first_bad {
+        if shown < rejected as usize {
+            eprintln!(
+                "… and {} more bad row(s) not shown",
+                thousands(rejected - shown as u64)
+            );
+        }
+        let mut bad = plural(rejected, "bad row");
+        if rejected_lines > rejected {
+            bad.push_str(&format!(" ({} lines)", thousands(rejected_lines)));
+        }
+        let outcome = match &out {
+            Sink::Stdout => format!(
+                "the results on standard output stop before {unit} {}: {} before it {} written; {} and {} from there on were not",
+                first.line,
+                plural(written, "lead"),
+                if written == 1 { "was" } else { "were" },
+                plural(after, "lead"),
+                plural(rejected, "bad row"),
+            ),
+            Sink::File(_) => format!("nothing was written to {}", left(&out, &rejects_out)),
+        };
         eprintln!(
-            "help: fix the row, or run with `--on-error reject=rejects.csv` to set bad rows aside and go on"
+            "error: {}: {bad}; with `--on-error fail` {outcome}",
+            input.name
+        );
+        eprintln!(
+            "help: fix the row(s), or run with `--on-error reject=rejects.csv` to set bad rows aside and go on"
         );
         return Ok(ExitCode::from(1));
     }
-    if let Some(error) = array_error.and_then(|slot| slot.lock().unwrap().take()) {
-        eprintln!("error: {}: {error}", input.name);
+    if let Some(error) = array_error {
+        let outcome = match &out {
+            Sink::Stdout => format!(
+                "the results on standard output stop there, after {}",
+                plural(written, "lead")
+            ),
+            Sink::File(_) => format!("nothing was written to {}", left(&out, &rejects_out)),
+        };
+        eprintln!("error: {}: {error}; {outcome}", input.name);
         return Ok(ExitCode::from(1));
     }
+    {
+        let mut files: Vec<&mut OutputFile> = Vec::new();
+        if let Sink::File(file) = &mut out {
+            files.push(file);
+        }
+        if let Some(file) = &mut rejects_out {
+            files.push(file);
+        }
+        output::commit(&mut files)?;
+    }
     if !args.quiet {
+        if let Some((line, key)) = &unkept {
+            eprintln!(
+                "warning: {}: {unit} {line} has a key \"{key}\" that the first record lacks; --keep-columns keeps the first record's keys only",
+                input.name
+            );
+        }
         if binding.keys.is_empty() && !args.keep_columns {
             eprintln!(
                 "note: no field is marked `key`, so the results carry no lead ID; they are in input order (mark the ID field `key`, or use --keep-columns)"
@@ -307,13 +547,18 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 thousands(stages[policy.stages.len()])
             ));
         }
+        let lines = if rejected_lines > rejected {
+            format!("{} lines; ", thousands(rejected_lines))
+        } else {
+            String::new()
+        };
         let rejects = match &args.on_error {
             OnError::Reject(path) => format!(
-                "{} rejected (written to {})",
+                "{} rejected ({lines}written to {})",
                 thousands(rejected),
                 path.display()
             ),
-            OnError::Skip => format!("{} rejected (skipped)", thousands(rejected)),
+            OnError::Skip => format!("{} rejected ({lines}skipped)", thousands(rejected)),
             OnError::Fail => "0 rejected".to_string(),
         };
         if shown < rejected as usize {
@@ -335,18 +580,9 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
 
 impl Job<'_> {
     fn csv_header(&self) -> Vec<u8> {
-        let mut names: Vec<String> = if self.keep_columns {
-            self.binding.columns.clone()
-        } else {
-            self.binding
-                .keys
-                .iter()
-                .map(|(_, col)| self.binding.columns[*col].clone())
-                .collect()
-        };
-        names.extend(self.result_names.iter().cloned());
         let mut w = csv::Writer::from_writer(Vec::new());
-        let _ = w.write_record(&names);
+        let names = self.input_names.iter().chain(&self.result_names);
+        let _ = w.write_record(names);
         w.into_inner().unwrap_or_default()
     }
 
@@ -355,117 +591,96 @@ impl Job<'_> {
             output: Vec::with_capacity(chunk.data.len() / 4),
             rejects: Vec::new(),
             stages: vec![0; self.policy.stages.len() + 1],
+            rows: 0,
+            cut: None,
+            unkept: None,
         };
         match self.format {
             InputFormat::Csv { delimiter } => {
                 let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+                let direct = !(self.output == OutputFormat::Csv && delimiter != b',');
                 let mut number = String::new();
-                leads::for_each_csv_record(chunk, delimiter, |lines, start, record| {
-                    let record = match record {
-                        Ok(r) => r,
-                        Err(reject) => return result.rejects.push(reject),
-                    };
-                    if let Err(mut reject) = self.binding.read_csv(self.program, record, row) {
-                        reject.line = lines.at(start);
-                        return result.rejects.push(reject);
-                    }
-                    let decision = machine.run(self.program, row);
-                    self.count(&mut result, decision);
-                    match self.output {
-                        // Comma-separated in and out: cells are already valid
-                        // CSV, quotes and all, so they are copied as they are.
-                        OutputFormat::Csv if delimiter == b',' => {
-                            let out = &mut result.output;
-                            if self.keep_columns {
-                                out.extend_from_slice(chunks::trim_line_end(record.as_slice()));
-                                out.push(b',');
-                            } else {
-                                for (_, c) in &self.binding.keys {
-                                    out.extend_from_slice(record.get(*c).unwrap_or_default());
-                                    out.push(b',');
-                                }
+                leads::for_each_csv_record(chunk, delimiter, |lines, record| {
+                    let reject = match record {
+                        Err(reject) => Some(reject),
+                        Ok(record) => match self.binding.read_csv(self.program, &record, row) {
+                            Err(mut reject) => {
+                                (reject.line, reject.last_line) = record.span(lines);
+                                Some(reject)
                             }
-                            self.push_csv_results(out, decision, machine, &mut number);
-                        }
-                        OutputFormat::Csv => {
-                            let cells: Vec<usize> = if self.keep_columns {
-                                (0..record.len()).collect()
-                            } else {
-                                self.binding.keys.iter().map(|(_, c)| *c).collect()
-                            };
-                            for c in cells {
-                                let _ = w.write_field(record.unescape(c).unwrap_or_default());
-                            }
-                            self.write_csv_results(&mut w, decision, machine);
-                        }
-                        OutputFormat::Jsonl => {
-                            let mut map = serde_json::Map::new();
-                            let cells: Vec<usize> = if self.keep_columns {
-                                (0..record.len()).collect()
-                            } else {
-                                self.binding.keys.iter().map(|(_, c)| *c).collect()
-                            };
-                            for c in cells {
-                                let cell = record.unescape(c).unwrap_or_default();
-                                map.insert(
-                                    self.binding.columns[c].clone(),
-                                    String::from_utf8_lossy(&cell).into_owned().into(),
+                            Ok(()) => {
+                                let decision = machine.run(self.program, row);
+                                self.count(&mut result, decision);
+                                self.write_csv_row(
+                                    &mut result.output,
+                                    &mut w,
+                                    record.cells,
+                                    delimiter,
+                                    decision,
+                                    machine,
+                                    &mut number,
                                 );
+                                None
                             }
-                            self.write_json_results(&mut result.output, map, decision, machine);
+                        },
+                    };
+                    if let Some(reject) = reject {
+                        if result.cut.is_none() {
+                            let len = if direct {
+                                result.output.len()
+                            } else {
+                                let _ = w.flush();
+                                w.get_ref().len()
+                            };
+                            result.cut = Some((len, result.rows));
                         }
+                        result.rejects.push(reject);
                     }
                 });
-                if self.output == OutputFormat::Csv && delimiter != b',' {
+                if !direct {
                     result.output = w.into_inner().unwrap_or_default();
                 }
             }
             InputFormat::JsonLines | InputFormat::JsonArray => {
                 let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
                 leads::for_each_json_line(chunk, |line, raw, object| {
-                    let object = match object {
-                        Ok(o) => o,
-                        Err(reject) => return result.rejects.push(reject),
-                    };
-                    if let Err(reject) =
-                        self.binding
-                            .read_json(self.program, &object, line, raw, row)
-                    {
-                        return result.rejects.push(reject);
-                    }
-                    let decision = machine.run(self.program, row);
-                    self.count(&mut result, decision);
-                    let kept: Vec<(String, serde_json::Value)> = if self.keep_columns {
-                        object.into_iter().collect()
-                    } else {
-                        self.binding
-                            .keys
-                            .iter()
-                            .map(|(_, c)| {
-                                let name = &self.binding.columns[*c];
-                                (
-                                    name.clone(),
-                                    leads::json_get(&object, name).cloned().unwrap_or_default(),
-                                )
-                            })
-                            .collect()
-                    };
-                    match self.output {
-                        OutputFormat::Csv => {
-                            for (_, value) in &kept {
-                                let text = match value {
-                                    serde_json::Value::String(s) => s.clone(),
-                                    serde_json::Value::Null => String::new(),
-                                    other => other.to_string(),
-                                };
-                                let _ = w.write_field(text);
+                    let reject = match object {
+                        Err(reject) => Some(reject),
+                        Ok(object) => {
+                            match self
+                                .binding
+                                .read_json(self.program, &object, line, raw, row)
+                            {
+                                Err(reject) => Some(reject),
+                                Ok(()) => {
+                                    let decision = machine.run(self.program, row);
+                                    self.count(&mut result, decision);
+                                    if self.keep_columns && result.unkept.is_none() {
+                                        result.unkept = self.unkept_key(&object).map(|k| (line, k));
+                                    }
+                                    self.write_json_row(
+                                        &mut result.output,
+                                        &mut w,
+                                        object,
+                                        decision,
+                                        machine,
+                                    );
+                                    None
+                                }
                             }
-                            self.write_csv_results(&mut w, decision, machine);
                         }
-                        OutputFormat::Jsonl => {
-                            let map = kept.into_iter().collect();
-                            self.write_json_results(&mut result.output, map, decision, machine);
+                    };
+                    if let Some(reject) = reject {
+                        if result.cut.is_none() {
+                            let len = if self.output == OutputFormat::Csv {
+                                let _ = w.flush();
+                                w.get_ref().len()
+                            } else {
+                                result.output.len()
+                            };
+                            result.cut = Some((len, result.rows));
                         }
+                        result.rejects.push(reject);
                     }
                 });
                 if self.output == OutputFormat::Csv {
@@ -476,9 +691,118 @@ impl Job<'_> {
         result
     }
 
+    /// One output row for a CSV record.
+    #[allow(clippy::too_many_arguments)]
+    fn write_csv_row(
+        &self,
+        out: &mut Vec<u8>,
+        w: &mut csv::Writer<Vec<u8>>,
+        record: &simd_csv::ZeroCopyByteRecord<'_>,
+        delimiter: u8,
+        decision: Decision,
+        machine: &Machine,
+        number: &mut String,
+    ) {
+        match self.output {
+            // Comma-separated in and out: cells are already valid CSV,
+            // quotes and all, so they are copied as they are.
+            OutputFormat::Csv if delimiter == b',' => {
+                if self.keep_columns {
+                    out.extend_from_slice(chunks::trim_line_end(record.as_slice()));
+                    out.push(b',');
+                } else {
+                    for (_, c) in &self.binding.keys {
+                        out.extend_from_slice(record.get(*c).unwrap_or_default());
+                        out.push(b',');
+                    }
+                }
+                self.push_csv_results(out, decision, machine, number);
+            }
+            OutputFormat::Csv => {
+                if self.keep_columns {
+                    for c in 0..record.len() {
+                        let _ = w.write_field(record.unescape(c).unwrap_or_default());
+                    }
+                } else {
+                    for (_, c) in &self.binding.keys {
+                        let _ = w.write_field(record.unescape(*c).unwrap_or_default());
+                    }
+                }
+                self.write_csv_results(w, decision, machine);
+            }
+            OutputFormat::Jsonl => {
+                let mut map = serde_json::Map::new();
+                let mut keep = |c: usize, name: &String| {
+                    let cell = record.unescape(c).unwrap_or_default();
+                    map.insert(
+                        name.clone(),
+                        String::from_utf8_lossy(&cell).into_owned().into(),
+                    );
+                };
+                if self.keep_columns {
+                    for (c, name) in self.input_names.iter().enumerate() {
+                        keep(c, name);
+                    }
+                } else {
+                    for ((_, c), name) in self.binding.keys.iter().zip(&self.input_names) {
+                        keep(*c, name);
+                    }
+                }
+                self.write_json_results(out, map, decision, machine);
+            }
+        }
+    }
+
+    /// One output row for a JSON record.
+    fn write_json_row(
+        &self,
+        out: &mut Vec<u8>,
+        w: &mut csv::Writer<Vec<u8>>,
+        object: serde_json::Map<String, serde_json::Value>,
+        decision: Decision,
+        machine: &Machine,
+    ) {
+        let names: &[String] = if self.keep_columns {
+            &self.kept_keys
+        } else {
+            &self.input_names
+        };
+        let kept = names
+            .iter()
+            .map(|name| (name, leads::json_get(&object, name)));
+        match self.output {
+            OutputFormat::Csv => {
+                for (_, value) in kept {
+                    let text = match value {
+                        Some(serde_json::Value::String(s)) => s.clone(),
+                        None | Some(serde_json::Value::Null) => String::new(),
+                        Some(other) => other.to_string(),
+                    };
+                    let _ = w.write_field(text);
+                }
+                self.write_csv_results(w, decision, machine);
+            }
+            OutputFormat::Jsonl => {
+                let map = kept
+                    .map(|(name, value)| (name.clone(), value.cloned().unwrap_or_default()))
+                    .collect();
+                self.write_json_results(out, map, decision, machine);
+            }
+        }
+    }
+
+    /// A key of `object` that `--keep-columns` does not keep.
+    fn unkept_key(&self, object: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+        object
+            .keys()
+            .find(|k| leads::json_get_name(&self.kept_keys, k).is_none())
+            .cloned()
+    }
+
     fn count(&self, result: &mut ChunkResult, decision: Decision) {
         let i = decision.stage.unwrap_or(self.policy.stages.len());
         result.stages[i] += 1;
+        result.rows += 1;
     }
 
     /// The result columns, written straight into the output: stage and
@@ -549,18 +873,32 @@ impl Job<'_> {
     }
 }
 
-/// Names of the result columns: stage, each score, rule — prefixed with
-/// `qualify_` where an input column kept in the output has that name.
-fn result_names(policy: &Policy, binding: &Binding, keep_columns: bool) -> Vec<String> {
+/// `1 lead`, `2,000 leads`.
+fn plural(n: u64, what: &str) -> String {
+    format!("{} {what}{}", thousands(n), if n == 1 { "" } else { "s" })
+}
+
+/// `name`, or `qualify_name` (`qualify_qualify_name`, …) if `taken` has it.
+fn unique_name(name: &str, taken: &[String]) -> String {
+    let mut name = name.to_string();
+    while taken.contains(&name) {
+        name = format!("qualify_{name}");
+    }
+    name
+}
+
+/// Names of the result columns: stage, each score, rule — each prefixed
+/// with `qualify_` (as often as needed) where an input column written
+/// before it, or an earlier result column, has that name. CSV and JSON
+/// Lines output use the same names.
+fn result_names(policy: &Policy, input_names: &[String]) -> Vec<String> {
+    let mut taken: Vec<String> = input_names.to_vec();
     let mut names = vec!["stage".to_string()];
     names.extend(policy.scores.iter().map(|s| s.name.clone()));
     names.push("rule".to_string());
-    if keep_columns {
-        for name in &mut names {
-            if binding.columns.contains(name) {
-                *name = format!("qualify_{name}");
-            }
-        }
+    for name in &mut names {
+        *name = unique_name(name, &taken);
+        taken.push(name.clone());
     }
     names
 }
@@ -575,19 +913,50 @@ fn csv_cell(text: &str) -> Vec<u8> {
     cell
 }
 
-fn write_reject(out: &mut impl Write, reject: &Reject, format: InputFormat) -> Result<(), String> {
+/// A rejected record in the rejects file. CSV: the record as it was, then
+/// `qualify_line` and `qualify_error`, with exactly as many cells as the
+/// header has: a record with too few cells gets empty ones; with too many,
+/// the last column holds the rest of the record as one cell (its text as it
+/// was). A record whose quotes the `csv` crate reads differently from their
+/// look (a quote inside a field, an unclosed quote) is written re-quoted.
+fn write_reject(
+    out: &mut impl Write,
+    reject: &Reject,
+    format: InputFormat,
+    columns: usize,
+) -> std::io::Result<()> {
     let line = match format {
         InputFormat::Csv { delimiter } => {
-            let mut w = csv::WriterBuilder::new()
-                .delimiter(delimiter)
-                .from_writer(Vec::new());
-            let _ = w.write_field(reject.line.to_string());
-            let _ = w.write_field(reject.to_string());
-            let _ = w.write_record(None::<&[u8]>);
-            let extra = w.into_inner().unwrap_or_default();
-            let mut line = reject.raw.clone();
+            let columns = columns.max(1);
+            let split = leads::split_record(&reject.raw, delimiter);
+            let cells = split.values.len();
+            let mut line = Vec::with_capacity(reject.raw.len() + 64);
+            if !split.irregular && cells <= columns {
+                line.extend_from_slice(&reject.raw);
+            } else {
+                let whole = if cells > columns { columns - 1 } else { cells };
+                for (i, value) in split.values[..whole].iter().enumerate() {
+                    if i > 0 {
+                        line.push(delimiter);
+                    }
+                    leads::write_cell(&mut line, value, delimiter);
+                }
+                if cells > columns {
+                    if whole > 0 {
+                        line.push(delimiter);
+                    }
+                    let rest = &reject.raw[split.starts[columns - 1]..];
+                    leads::write_cell(&mut line, rest, delimiter);
+                }
+            }
+            for _ in cells..columns {
+                line.push(delimiter);
+            }
             line.push(delimiter);
-            line.extend_from_slice(&extra);
+            line.extend_from_slice(reject.line.to_string().as_bytes());
+            line.push(delimiter);
+            leads::write_cell(&mut line, reject.to_string().as_bytes(), delimiter);
+            line.push(b'\n');
             line
         }
         InputFormat::JsonLines | InputFormat::JsonArray => {
@@ -605,7 +974,7 @@ fn write_reject(out: &mut impl Write, reject: &Reject, format: InputFormat) -> R
             line
         }
     };
-    out.write_all(&line).map_err(|e| e.to_string())
+    out.write_all(&line)
 }
 
 fn progress_bar(size: Option<u64>, quiet: bool) -> Option<indicatif::ProgressBar> {

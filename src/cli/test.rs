@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use super::{Format, collect_policy_files, print_diagnostics};
 use crate::check::policy::{Policy, date_to_string, format_number, today};
-use crate::db::{self, Database, Db};
+use crate::db::{self, Database};
 use crate::line_index::LineIndex;
 
 #[derive(clap::Args)]
@@ -21,9 +21,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let db = Database::default();
     let (mut passed, mut failed) = (0usize, 0usize);
     for path in &files {
-        let file = db
-            .load(path)
-            .ok_or_else(|| format!("{}: cannot read file", path.display()))?;
+        let file = super::read_policy_file(&db, path)?;
         let checked = db::checked(&db, file);
         let errors: Vec<_> = checked
             .diagnostics
@@ -36,16 +34,18 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             .items
             .iter()
             .any(|i| matches!(i.kind, crate::syntax::ItemKind::Test(_)));
-        if !has_tests {
+        // A policy with errors fails even without a test block: the block
+        // may be what is broken (`tset "…" { … }`).
+        if !has_tests && errors.is_empty() {
             continue;
         }
-        println!("{}", path.display());
+        outln!("{}", path.display())?;
         if !errors.is_empty() {
-            print_diagnostics(&db, &errors, Format::Human);
-            println!(
+            print_diagnostics(&db, &errors, Format::Human)?;
+            outln!(
                 "  ✗ the policy has {} error(s); its tests cannot run",
                 errors.len()
-            );
+            )?;
             failed += checked.policy.tests.len().max(1);
             continue;
         }
@@ -55,20 +55,32 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             let failures = run_one(policy, &program, test, test.as_of.unwrap_or(as_of));
             if failures.is_empty() {
                 passed += 1;
-                println!("  ✓ {}", test.name);
+                outln!("  ✓ {}", test.name)?;
             } else {
                 failed += 1;
                 let index = LineIndex::new(file.text(&db));
                 let (line, _) = index.line_col(file.text(&db), test.loc.span.start as usize);
-                println!("  ✗ {} ({}:{line})", test.name, path.display());
+                outln!("  ✗ {} ({}:{line})", test.name, path.display())?;
                 for failure in failures {
-                    println!("      {failure}");
+                    outln!("      {failure}")?;
                 }
             }
         }
     }
-    println!();
-    println!("{passed} passed, {failed} failed");
+    if passed + failed == 0 {
+        // A run that tested nothing must not look like a run that passed.
+        let searched: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
+        let place = if searched.is_empty() {
+            ".".to_string()
+        } else {
+            searched.join(", ")
+        };
+        return Err(format!(
+            "no tests found in {place}: write `test \"…\" {{ lead {{ … }} expect STAGE }}` blocks in a policy file"
+        ));
+    }
+    outln!("")?;
+    outln!("{passed} passed, {failed} failed")?;
     Ok(if failed > 0 {
         ExitCode::from(1)
     } else {

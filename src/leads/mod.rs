@@ -8,6 +8,7 @@
 
 pub mod chunks;
 pub mod convert;
+pub mod output;
 pub mod pipeline;
 
 use std::io::Read;
@@ -29,7 +30,9 @@ pub enum Format {
 impl Format {
     pub fn framing(self) -> Framing {
         match self {
-            Format::Csv { .. } => Framing::Csv,
+            Format::Csv { delimiter } => Framing::Csv {
+                delimiter: Some(delimiter),
+            },
             Format::JsonLines | Format::JsonArray => Framing::Lines,
         }
     }
@@ -41,6 +44,9 @@ pub struct Reject {
     /// 1-based line of the record's first byte (for a JSON array: the
     /// element's position, from 1).
     pub line: u64,
+    /// The line of the record's last byte: a quoted field may hold line
+    /// breaks, and a quote that is never closed takes every line after it.
+    pub last_line: u64,
     /// The column (CSV header or JSON key) of the bad value, if one cell is
     /// to blame.
     pub column: Option<String>,
@@ -54,13 +60,23 @@ impl Reject {
     /// `line 12, column "Budget": …`; `unit` names what `line` counts
     /// (`element` for a JSON array).
     pub fn describe(&self, unit: &str) -> String {
-        let mut text = format!("{unit} {}", self.line);
+        let mut text = if self.last_line > self.line {
+            format!("{unit}s {}–{}", self.line, self.last_line)
+        } else {
+            format!("{unit} {}", self.line)
+        };
         if let Some(column) = &self.column {
             text.push_str(&format!(", column \"{column}\""));
         }
         text.push_str(": ");
         text.push_str(&self.message);
         text
+    }
+
+    /// How many lines of the input the record took: every lead on them is
+    /// lost with it.
+    pub fn lines(&self) -> u64 {
+        self.last_line.saturating_sub(self.line) + 1
     }
 }
 
@@ -101,7 +117,7 @@ pub fn open(path: &Path, format: Option<Format>) -> Result<Input, String> {
     };
     // Sniffing needs the first record, read with CSV framing (which is also
     // right for JSON Lines: JSON text never holds a raw newline in quotes).
-    let mut splitter = Splitter::new(reader, Framing::Csv);
+    let mut splitter = Splitter::new(reader, Framing::Csv { delimiter: None });
     let format = match format.or(by_extension) {
         Some(f) => f,
         None => {
@@ -136,13 +152,13 @@ pub fn open(path: &Path, format: Option<Format>) -> Result<Input, String> {
 
 impl Input {
     /// Bind the policy's fields to this input. A CSV header must have every
-    /// column the program reads; JSON objects are looked up by key per
+    /// column the program reads, once; JSON objects are looked up by key per
     /// record, and an absent key is a missing value.
     pub fn binding(
         &mut self,
         policy: &Policy,
         program: &Program,
-    ) -> Result<Result<Binding, Vec<MissingColumn>>, String> {
+    ) -> Result<Result<Binding, Vec<ColumnProblem>>, String> {
         let columns = match self.format {
             Format::Csv { .. } => self.columns()?,
             Format::JsonLines | Format::JsonArray => {
@@ -197,7 +213,11 @@ pub struct Loaded {
     pub rows: Vec<Row>,
     /// The line (or JSON array element) each row started on.
     pub lines: Vec<u64>,
+    /// The line each row ended on (a quoted CSV field may hold line breaks).
+    pub last_lines: Vec<u64>,
     pub rejects: Vec<Reject>,
+    /// The first line after the CSV header (1 for JSON).
+    pub first_line: u64,
 }
 
 /// Read a whole lead file into rows, on the calling thread (for samples,
@@ -210,15 +230,17 @@ pub fn load(
     limit: Option<usize>,
 ) -> Result<Loaded, String> {
     let mut input = open(path, None)?;
-    let binding = input.binding(policy, program)?.map_err(|missing| {
-        let list: Vec<String> = missing.iter().map(|m| m.to_string()).collect();
+    let binding = input.binding(policy, program)?.map_err(|problems| {
+        let list: Vec<String> = problems.iter().map(|m| m.to_string()).collect();
         format!("{}: {}", input.name, list.join("; "))
     })?;
     let mut loaded = Loaded {
         binding,
         rows: Vec::new(),
         lines: Vec::new(),
+        last_lines: Vec::new(),
         rejects: Vec::new(),
+        first_line: input.splitter.line(),
     };
     let limit = limit.unwrap_or(usize::MAX);
     let mut row = Row::new(policy.fields.len());
@@ -231,27 +253,33 @@ pub fn load(
             break;
         };
         let binding = &loaded.binding;
-        let (rows, lines, rejects) = (&mut loaded.rows, &mut loaded.lines, &mut loaded.rejects);
+        let (rows, lines, last_lines, rejects) = (
+            &mut loaded.rows,
+            &mut loaded.lines,
+            &mut loaded.last_lines,
+            &mut loaded.rejects,
+        );
         match input.format {
             Format::Csv { delimiter } => {
-                for_each_csv_record(&chunk, delimiter, |line_of, start, record| {
+                for_each_csv_record(&chunk, delimiter, |line_of, record| {
                     if rows.len() >= limit {
                         return;
                     }
-                    let result = record.and_then(|r| {
-                        binding
-                            .read_csv(program, r, &mut row)
-                            .map_err(|mut reject| {
-                                reject.line = line_of.at(start);
-                                reject
-                            })
-                    });
-                    match result {
+                    let record = match record {
+                        Ok(record) => record,
+                        Err(reject) => return rejects.push(reject),
+                    };
+                    let (first, last) = record.span(line_of);
+                    match binding.read_csv(program, &record, &mut row) {
                         Ok(()) => {
                             rows.push(row.clone());
-                            lines.push(line_of.at(start));
+                            lines.push(first);
+                            last_lines.push(last);
                         }
-                        Err(reject) => rejects.push(reject),
+                        Err(mut reject) => {
+                            (reject.line, reject.last_line) = (first, last);
+                            rejects.push(reject);
+                        }
                     }
                 });
             }
@@ -266,6 +294,7 @@ pub fn load(
                         Ok(()) => {
                             rows.push(row.clone());
                             lines.push(line);
+                            last_lines.push(line);
                         }
                         Err(reject) => rejects.push(reject),
                     }
@@ -328,101 +357,265 @@ fn json_array_as_lines(
     });
     (Box::new(reader), error)
 }
-
-/// The delimiter a header line uses most, outside quotes.
+/// The delimiter a header line uses most, outside quoted fields.
 fn sniff_delimiter(header: &[u8]) -> u8 {
     let mut counts = [0usize; 3];
     let mut in_quotes = false;
+    let mut field_start = true;
+    let mut just_closed = false;
     for &b in header {
+        if in_quotes {
+            if b == b'"' {
+                in_quotes = false;
+                just_closed = true;
+            }
+            continue;
+        }
+        if b == b'"' && (field_start || just_closed) {
+            in_quotes = true;
+            (field_start, just_closed) = (false, false);
+            continue;
+        }
+        just_closed = false;
+        field_start = true;
         match b {
-            b'"' => in_quotes = !in_quotes,
-            b',' if !in_quotes => counts[0] += 1,
-            b';' if !in_quotes => counts[1] += 1,
-            b'\t' if !in_quotes => counts[2] += 1,
-            _ => {}
+            b',' => counts[0] += 1,
+            b';' => counts[1] += 1,
+            b'\t' => counts[2] += 1,
+            _ => field_start = false,
         }
     }
     let best = (0..3).max_by_key(|&i| (counts[i], i == 0)).unwrap_or(0);
     [b',', b';', b'\t'][best]
 }
 
-/// Split one CSV record into raw cells (still quoted) with simd-csv.
-pub fn csv_cells(record: &[u8], delimiter: u8) -> Vec<Vec<u8>> {
-    let mut reader = simd_csv::ZeroCopyReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(record);
-    match reader.read_byte_record() {
-        Ok(Some(rec)) => (0..rec.len())
-            .map(|i| rec.unescape(i).map(|c| c.into_owned()).unwrap_or_default())
-            .collect(),
-        _ => Vec::new(),
+/// A CSV record's cells as the `csv` crate reads them (see `chunks`).
+pub struct SplitRecord {
+    /// Each cell's value, unquoted and unescaped.
+    pub values: Vec<Vec<u8>>,
+    /// Where each cell starts in the record (at its opening quote, if any).
+    pub starts: Vec<usize>,
+    /// A quote is a plain character somewhere, text follows a closing
+    /// quote, or a quoted field is never closed.
+    pub irregular: bool,
+}
+
+/// Split one CSV record (without its line end) into cells, byte by byte:
+/// for headers, for records with plain quotes, and for rejects files — never
+/// in the hot path, where simd-csv splits records that are regular.
+pub fn split_record(record: &[u8], delimiter: u8) -> SplitRecord {
+    #[derive(Clone, Copy)]
+    enum State {
+        Start,
+        Unquoted,
+        Quoted,
+        AfterQuote,
     }
+    let mut out = SplitRecord {
+        values: Vec::new(),
+        starts: vec![0],
+        irregular: false,
+    };
+    let mut value = Vec::new();
+    let mut state = State::Start;
+    for (i, &b) in record.iter().enumerate() {
+        state = match state {
+            State::Start | State::Unquoted | State::AfterQuote if b == delimiter => {
+                out.values.push(std::mem::take(&mut value));
+                out.starts.push(i + 1);
+                State::Start
+            }
+            State::Start if b == b'"' => State::Quoted,
+            State::Quoted if b == b'"' => State::AfterQuote,
+            State::Quoted => {
+                value.push(b);
+                State::Quoted
+            }
+            State::AfterQuote if b == b'"' => {
+                value.push(b);
+                State::Quoted
+            }
+            State::Start | State::Unquoted | State::AfterQuote => {
+                if b == b'"' || matches!(state, State::AfterQuote) {
+                    out.irregular = true;
+                }
+                value.push(b);
+                State::Unquoted
+            }
+        };
+    }
+    if matches!(state, State::Quoted) {
+        out.irregular = true;
+    }
+    out.values.push(value);
+    out
+}
+
+/// Split one CSV record (the header) into cell values.
+pub fn csv_cells(record: &[u8], delimiter: u8) -> Vec<Vec<u8>> {
+    split_record(record, delimiter).values
+}
+
+/// Append `value` as a CSV cell: quoted, with its quotes doubled, when it
+/// holds the delimiter, a quote or a line break.
+pub fn write_cell(out: &mut Vec<u8>, value: &[u8], delimiter: u8) {
+    if value
+        .iter()
+        .any(|&b| b == delimiter || matches!(b, b'"' | b'\n' | b'\r'))
+    {
+        out.push(b'"');
+        for &b in value {
+            if b == b'"' {
+                out.push(b'"');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(value);
+    }
+}
+
+/// The records of a chunk, with each record that has a plain quote
+/// rewritten with its cells quoted as the `csv` crate would write them, so
+/// that simd-csv reads the same cells as the `csv` crate. Line breaks are
+/// kept, so line numbers do not change.
+fn regularize(data: &[u8], delimiter: u8) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + 256);
+    chunks::csv_records(data, delimiter, |range, irregular| {
+        let record = &data[range];
+        if !irregular {
+            return out.extend_from_slice(record);
+        }
+        let body = chunks::trim_line_end(record);
+        for (i, value) in split_record(body, delimiter).values.iter().enumerate() {
+            if i > 0 {
+                out.push(delimiter);
+            }
+            write_cell(&mut out, value, delimiter);
+        }
+        out.extend_from_slice(&record[body.len()..]);
+    });
+    out
 }
 
 /// How the policy's fields map to a file's columns, decided once per file.
 pub struct Binding {
-    /// The file's columns, in order (CSV header; for JSON the first
-    /// record's keys).
+    /// The file's columns, in order (CSV header; for JSON the columns the
+    /// policy reads).
     pub columns: Vec<String>,
     /// A reader per field the program needs, with its column index.
     pub readers: Vec<(usize, FieldReader)>,
     /// Key fields and their column indexes, for output.
     pub keys: Vec<(FieldId, usize)>,
     pub fields: usize,
+    /// Header names used more than once that no field reads.
+    pub duplicates: Vec<Duplicate>,
 }
 
-/// A column the schema needs that the header lacks.
+/// A header name used twice: the name, and the two column indexes (from 0).
 #[derive(Clone, Debug, PartialEq)]
-pub struct MissingColumn {
-    pub field: String,
-    pub column: String,
-    pub closest: Option<String>,
+pub struct Duplicate {
+    pub name: String,
+    pub first: usize,
+    pub second: usize,
 }
 
-impl std::fmt::Display for MissingColumn {
+/// Why a field the program reads cannot be bound to a column.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ColumnProblem {
+    /// The header lacks the column.
+    Missing {
+        field: String,
+        column: String,
+        closest: Option<String>,
+    },
+    /// Two header cells name the column: which one to read is a guess.
+    Ambiguous {
+        field: String,
+        column: String,
+        /// The two columns' names as written and their indexes (from 0).
+        first: (String, usize),
+        second: (String, usize),
+    },
+}
+
+impl std::fmt::Display for ColumnProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "no column \"{}\" (for field `{}`)",
-            self.column, self.field
-        )?;
-        if let Some(closest) = &self.closest {
-            write!(f, "; the closest column is \"{closest}\"")?;
+        match self {
+            ColumnProblem::Missing {
+                field,
+                column,
+                closest,
+            } => {
+                write!(f, "no column \"{column}\" (for field `{field}`)")?;
+                if let Some(closest) = closest {
+                    write!(f, "; the closest column is \"{closest}\"")?;
+                }
+                Ok(())
+            }
+            ColumnProblem::Ambiguous {
+                field,
+                column,
+                first,
+                second,
+            } => {
+                write!(
+                    f,
+                    "column \"{column}\" (for field `{field}`) is in the header twice: "
+                )?;
+                if first.0 == second.0 {
+                    write!(f, "as columns {} and {}", first.1 + 1, second.1 + 1)?;
+                } else {
+                    write!(
+                        f,
+                        "as \"{}\" (column {}) and \"{}\" (column {})",
+                        first.0,
+                        first.1 + 1,
+                        second.0,
+                        second.1 + 1
+                    )?;
+                }
+                f.write_str(", so which one to read would be a guess")
+            }
         }
-        Ok(())
     }
 }
 
 impl Binding {
     /// Bind by exact column name, else by name ignoring case and
-    /// surrounding spaces. Every field the program reads must be found.
+    /// surrounding spaces. Every field the program reads must be found, in
+    /// exactly one column.
     pub fn new(
         policy: &Policy,
         program: &Program,
         columns: Vec<String>,
-    ) -> Result<Binding, Vec<MissingColumn>> {
+    ) -> Result<Binding, Vec<ColumnProblem>> {
         let mut readers = Vec::new();
-        let mut missing = Vec::new();
+        let mut problems = Vec::new();
         let mut keys = Vec::new();
+        let mut read = vec![false; columns.len()];
         for (f, field) in policy.fields.iter().enumerate() {
             if !program.reads[f] {
                 continue;
             }
-            let found = columns.iter().position(|c| *c == field.column).or_else(|| {
-                columns
-                    .iter()
-                    .position(|c| c.trim().eq_ignore_ascii_case(field.column.trim()))
-            });
-            match found {
-                Some(col) => {
+            let mut found: Vec<usize> = (0..columns.len())
+                .filter(|&c| columns[c] == field.column)
+                .collect();
+            if found.is_empty() {
+                found = (0..columns.len())
+                    .filter(|&c| columns[c].trim().eq_ignore_ascii_case(field.column.trim()))
+                    .collect();
+            }
+            match found[..] {
+                [col] => {
+                    read[col] = true;
                     readers.push((col, FieldReader::new(policy, program, f)));
                     if field.key {
                         keys.push((f, col));
                     }
                 }
-                None => missing.push(MissingColumn {
+                [] => problems.push(ColumnProblem::Missing {
                     field: field.name.clone(),
                     column: field.column.clone(),
                     closest: crate::diagnostic::did_you_mean(
@@ -431,39 +624,69 @@ impl Binding {
                     )
                     .map(str::to_string),
                 }),
+                [a, b, ..] => problems.push(ColumnProblem::Ambiguous {
+                    field: field.name.clone(),
+                    column: field.column.clone(),
+                    first: (columns[a].clone(), a),
+                    second: (columns[b].clone(), b),
+                }),
             }
         }
-        if !missing.is_empty() {
-            return Err(missing);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let mut duplicates = Vec::new();
+        let mut seen: rustc_hash::FxHashMap<&str, usize> = Default::default();
+        for (c, name) in columns.iter().enumerate() {
+            match seen.get(name.as_str()) {
+                Some(&first) if !read[first] => duplicates.push(Duplicate {
+                    name: name.clone(),
+                    first,
+                    second: c,
+                }),
+                Some(_) => {}
+                None => {
+                    seen.insert(name, c);
+                }
+            }
         }
         Ok(Binding {
             columns,
             readers,
             keys,
             fields: policy.fields.len(),
+            duplicates,
         })
     }
 
-    /// Fill `row` from a CSV record's raw cells. A reject's `line` is left
-    /// 0 for the caller, which counts lines only when one is needed.
+    /// Fill `row` from a CSV record's cells. A reject's lines are left 0
+    /// for the caller, which counts lines only when one is needed
+    /// (`CsvRecord::span`).
     pub fn read_csv(
         &self,
         program: &Program,
-        cells: &simd_csv::ZeroCopyByteRecord<'_>,
+        record: &CsvRecord<'_, '_>,
         row: &mut Row,
     ) -> Result<(), Reject> {
-        let line = 0;
+        let cells = record.cells;
         row.clear();
         if cells.len() != self.columns.len() {
+            let mut message = format!(
+                "expected {} fields, as in the header, but found {}",
+                self.columns.len(),
+                cells.len()
+            );
+            if memchr::memchr(b'\n', cells.as_slice()).is_some() {
+                message.push_str(
+                    " — the record runs over several lines: a quote (\") that starts a field is closed only on a later line",
+                );
+            }
             return Err(Reject {
-                line,
+                line: 0,
+                last_line: 0,
                 column: None,
                 value: None,
-                message: format!(
-                    "expected {} fields, as in the header, but found {}",
-                    self.columns.len(),
-                    cells.len()
-                ),
+                message,
                 raw: cells.as_slice().to_vec(),
             });
         }
@@ -471,7 +694,8 @@ impl Binding {
             let cell = cells.unescape(*col).unwrap_or_default();
             if let Err(message) = reader.read_text(&cell, row, program) {
                 return Err(Reject {
-                    line,
+                    line: 0,
+                    last_line: 0,
                     column: Some(self.columns[*col].clone()),
                     value: Some(String::from_utf8_lossy(&cell).into_owned()),
                     message,
@@ -502,6 +726,7 @@ impl Binding {
             if let Err(message) = result {
                 return Err(Reject {
                     line,
+                    last_line: line,
                     column: Some(name.clone()),
                     value: json_get(object, name).map(|v| v.to_string()),
                     message,
@@ -532,42 +757,66 @@ impl Lines<'_> {
     }
 }
 
-/// Each CSV record of a chunk with its starting offset (for `Lines::at`);
-/// blank lines are not records. A chunk that ends inside quotes yields one
-/// reject.
+/// One record of a CSV chunk: its cells, and where it starts.
+pub struct CsvRecord<'r, 'c> {
+    pub cells: &'r simd_csv::ZeroCopyByteRecord<'c>,
+    start: usize,
+}
+
+impl CsvRecord<'_, '_> {
+    /// The record's first and last line. Calls must follow the records'
+    /// order (see `Lines::at`).
+    pub fn span(&self, lines: &mut Lines<'_>) -> (u64, u64) {
+        let first = lines.at(self.start);
+        (first, lines.at(self.start + self.cells.as_slice().len()))
+    }
+}
+
+/// Each CSV record of a chunk; blank lines are not records. A chunk that
+/// ends inside a quoted field yields one reject for all its lines. Records
+/// with a plain quote (`Chunk::irregular`) are re-quoted first, so that
+/// they read as the `csv` crate reads them.
 pub fn for_each_csv_record(
     chunk: &Chunk,
     delimiter: u8,
-    mut f: impl FnMut(&mut Lines<'_>, usize, Result<&simd_csv::ZeroCopyByteRecord<'_>, Reject>),
+    mut f: impl FnMut(&mut Lines<'_>, Result<CsvRecord<'_, '_>, Reject>),
 ) {
-    let data = &chunk.data[..];
-    let mut lines = Lines {
-        data,
-        counted: 0,
-        line: chunk.first_line,
-    };
     if chunk.unterminated {
         // Close the quote, so that a rejects file holding this record is
         // still a CSV file whose other records read normally.
-        let mut raw = chunks::trim_line_end(data).to_vec();
+        let mut raw = chunks::trim_line_end(&chunk.data).to_vec();
         raw.push(b'"');
-        let count = memchr::memchr_iter(b'\n', &raw).count() as u64;
+        let newlines = memchr::memchr_iter(b'\n', &raw).count() as u64;
+        let mut lines = Lines {
+            data: &chunk.data,
+            counted: 0,
+            line: chunk.first_line,
+        };
         f(
             &mut lines,
-            0,
             Err(Reject {
                 line: chunk.first_line,
+                last_line: chunk.first_line + newlines,
                 column: None,
                 value: None,
-                message: format!(
-                    "the file ends inside a quoted field: a quote (\") opened in this record is never closed, so the last {} line(s) are one unfinished record",
-                    count + 1
-                ),
+                message: "the file ends inside a quoted field: a quote (\") that starts a field of this record is never closed, so the rest of the file is read as one unfinished record".into(),
                 raw,
             }),
         );
         return;
     }
+    let regular;
+    let data: &[u8] = if chunk.irregular {
+        regular = regularize(&chunk.data, delimiter);
+        &regular
+    } else {
+        &chunk.data
+    };
+    let mut lines = Lines {
+        data,
+        counted: 0,
+        line: chunk.first_line,
+    };
     let mut reader = simd_csv::ZeroCopyReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
@@ -580,19 +829,28 @@ pub fn for_each_csv_record(
             start += 1;
         }
         match reader.read_byte_record() {
-            Ok(Some(record)) => f(&mut lines, start, Ok(&record)),
+            Ok(Some(cells)) => f(
+                &mut lines,
+                Ok(CsvRecord {
+                    cells: &cells,
+                    start,
+                }),
+            ),
             Ok(None) => break,
             Err(e) => {
+                // Not expected from a byte slice with a flexible reader; if
+                // it happens, the rest of the chunk is one reject.
                 let line = lines.at(start);
+                let last_line = lines.at(data.len());
                 f(
                     &mut lines,
-                    start,
                     Err(Reject {
                         line,
+                        last_line,
                         column: None,
                         value: None,
                         message: format!("cannot read this CSV record: {e}"),
-                        raw: Vec::new(),
+                        raw: chunks::trim_line_end(&data[start.min(data.len())..]).to_vec(),
                     }),
                 );
                 break;
@@ -614,6 +872,15 @@ pub fn json_get<'a>(
             .map(|(_, v)| v)
     })
 }
+/// Which of `names` a key matches, as `json_get` matches them: exactly,
+/// else ignoring case and surrounding spaces.
+pub fn json_get_name(names: &[String], key: &str) -> Option<usize> {
+    names.iter().position(|n| n == key).or_else(|| {
+        names
+            .iter()
+            .position(|n| n.trim().eq_ignore_ascii_case(key.trim()))
+    })
+}
 
 /// Each JSON Lines record of a chunk: its line, the parsed object or a
 /// reject, and its raw text.
@@ -629,6 +896,7 @@ pub fn for_each_json_line(
         let parsed = serde_json::from_slice::<serde_json::Value>(text)
             .map_err(|e| Reject {
                 line: this,
+                last_line: this,
                 column: None,
                 value: None,
                 message: format!("not valid JSON (at column {}): {e}", e.column()),
@@ -638,6 +906,7 @@ pub fn for_each_json_line(
                 serde_json::Value::Object(map) => Ok(map),
                 other => Err(Reject {
                     line: this,
+                    last_line: this,
                     column: None,
                     value: None,
                     message: format!(

@@ -55,6 +55,13 @@ struct State {
     published: Mutex<HashMap<PathBuf, Published>>,
     /// Counts edits; a diagnostics pass publishes only if none came since.
     edits: AtomicU64,
+    /// Counts writes to the database, bumped under its lock: a snapshot
+    /// taken at generation `g` sees exactly the writes up to `g`.
+    writes: AtomicU64,
+    /// For each file, the last generation at which its analysis and sample
+    /// pass ran to the end: their results are cached in the database while
+    /// no write came since.
+    analysed: Mutex<HashMap<PathBuf, u64>>,
     /// The client can watch files for us.
     watch_files: std::sync::atomic::AtomicBool,
     /// Problems with the initialization options, shown once the client is
@@ -86,16 +93,27 @@ impl Server {
         T: Send + 'static,
         F: Fn(&Database) -> T + Send + Sync + 'static,
     {
+        self.read_at(move |db, _| f(db))
+            .await
+            .map(|(value, _)| value)
+    }
+
+    /// As `read`, with the generation of the snapshot the answer is from.
+    async fn read_at<T, F>(&self, f: F) -> Option<(T, u64)>
+    where
+        T: Send + 'static,
+        F: Fn(&Database, u64) -> T + Send + Sync + 'static,
+    {
         let f = Arc::new(f);
         for _ in 0..8 {
-            let snapshot = self.state.db.lock().unwrap().clone();
+            let (snapshot, generation) = self.state.snapshot();
             let f = f.clone();
             let result = tokio::task::spawn_blocking(move || {
-                salsa::Cancelled::catch(AssertUnwindSafe(|| f(&snapshot)))
+                salsa::Cancelled::catch(AssertUnwindSafe(|| f(&snapshot, generation)))
             })
             .await;
             match result {
-                Ok(Ok(value)) => return Some(value),
+                Ok(Ok(value)) => return Some((value, generation)),
                 Ok(Err(_cancelled)) => continue,
                 Err(panic) => {
                     self.client
@@ -180,11 +198,12 @@ impl Server {
             min_pass_rate,
             max_missing,
         };
-        let mut db = self.state.db.lock().unwrap();
-        db.set_sample_choice(choice);
-        if let Some(day) = as_of {
-            db.set_as_of(day);
-        }
+        self.state.write(|db| {
+            db.set_sample_choice(choice);
+            if let Some(day) = as_of {
+                db.set_as_of(day);
+            }
+        });
         problems
     }
 
@@ -269,7 +288,7 @@ impl Server {
                     .await;
             }
             // Step 2: the analysis and the sample.
-            let snapshot = state.db.lock().unwrap().clone();
+            let (snapshot, generation) = state.snapshot();
             let full = tokio::task::spawn_blocking(move || {
                 salsa::Cancelled::catch(AssertUnwindSafe(|| {
                     docs.iter()
@@ -299,6 +318,12 @@ impl Server {
             })
             .await;
             let Ok(Ok(full)) = full else { return };
+            {
+                let mut analysed = state.analysed.lock().unwrap();
+                for (path, ..) in &full {
+                    analysed.insert(path.clone(), generation);
+                }
+            }
             if !current(&state) {
                 return;
             }
@@ -324,8 +349,9 @@ impl Server {
     }
 
     fn set_text(&self, path: &Path, text: String) {
-        let mut db = self.state.db.lock().unwrap();
-        db.set_file(path, text);
+        self.state.write(|db| {
+            db.set_file(path, text);
+        });
     }
 
     fn edits_to_workspace(db: &Database, edits: Vec<ide::FileEdit>) -> WorkspaceEdit {
@@ -344,6 +370,55 @@ impl Server {
             ..WorkspaceEdit::default()
         }
     }
+}
+
+impl State {
+    /// A snapshot of the database and its generation.
+    fn snapshot(&self) -> (Database, u64) {
+        let db = self.db.lock().unwrap();
+        (db.clone(), self.writes.load(Ordering::SeqCst))
+    }
+
+    /// Write to the database (waiting for running reads to unwind).
+    fn write<T>(&self, f: impl FnOnce(&mut Database) -> T) -> T {
+        let mut db = self.db.lock().unwrap();
+        let result = f(&mut db);
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        result
+    }
+
+    /// The analysis and sample pass of `path` are cached for a snapshot of
+    /// this generation: asking for them costs nothing.
+    fn analysed_at(&self, path: &Path, generation: u64) -> bool {
+        self.analysed.lock().unwrap().get(path) == Some(&generation)
+    }
+}
+
+/// The quick fixes carried by the checker's diagnostics (did-you-mean, …):
+/// ready as soon as the policy is checked, never waiting for the analysis.
+fn checker_actions(db: &Database, file: SourceFile, range: Span) -> Vec<ide::actions::Action> {
+    let touches = |d: &&QDiagnostic| d.span.start <= range.end && range.start <= d.span.end;
+    db::checked(db, file)
+        .diagnostics
+        .iter()
+        .filter(touches)
+        .filter_map(|d| {
+            let fix = d.fix.as_ref()?;
+            Some(ide::actions::Action {
+                title: fix
+                    .title
+                    .clone()
+                    .unwrap_or_else(|| format!("Change to `{}`", fix.replacement)),
+                edits: vec![ide::FileEdit {
+                    path: file.path(db).clone(),
+                    span: fix.span,
+                    text: fix.replacement.clone(),
+                }],
+                diagnostic: Some(d.clone()),
+                preferred: true,
+            })
+        })
+        .collect()
 }
 
 /// Everything reported for a file: checker, analysis and sample findings;
@@ -727,8 +802,9 @@ impl LanguageServer for Server {
         let Some(path) = path_of(&uri) else { return };
         self.state.docs.lock().unwrap().remove(&path);
         self.state.published.lock().unwrap().remove(&path);
+        self.state.analysed.lock().unwrap().remove(&path);
         // Back to what is on disk, for the policies that import it.
-        if let Ok(text) = std::fs::read_to_string(&path) {
+        if let Ok(text) = db::read_policy_text(&path) {
             self.set_text(&path, text);
         }
         self.client.publish_diagnostics(uri, Vec::new(), None).await;
@@ -749,12 +825,12 @@ impl LanguageServer for Server {
             let open = self.state.docs.lock().unwrap().contains_key(&path);
             if path.extension().is_some_and(|x| x == "qual") {
                 if !open {
-                    if let Ok(text) = std::fs::read_to_string(&path) {
+                    if let Ok(text) = db::read_policy_text(&path) {
                         self.set_text(&path, text);
                     }
                 }
             } else {
-                self.state.db.lock().unwrap().disk_changed();
+                self.state.write(|db| db.disk_changed());
             }
         }
         self.refresh();
@@ -766,11 +842,11 @@ impl LanguageServer for Server {
         &self,
         params: DocumentDiagnosticParams,
     ) -> Result<DocumentDiagnosticReportResult> {
-        let Some((_, file)) = self.file_of(&params.text_document.uri) else {
+        let Some((path, file)) = self.file_of(&params.text_document.uri) else {
             return Err(Error::invalid_params("not a file this server knows"));
         };
-        let items = self
-            .read(move |db| {
+        let items = match self
+            .read_at(move |db, _| {
                 let lines = Lines::new(file.text(db));
                 everything(db, file)
                     .0
@@ -779,7 +855,13 @@ impl LanguageServer for Server {
                     .collect::<Vec<_>>()
             })
             .await
-            .unwrap_or_default();
+        {
+            Some((items, generation)) => {
+                self.state.analysed.lock().unwrap().insert(path, generation);
+                items
+            }
+            None => Vec::new(),
+        };
         Ok(DocumentDiagnosticReportResult::Report(
             DocumentDiagnosticReport::Full(RelatedFullDocumentDiagnosticReport {
                 related_documents: None,
@@ -1101,20 +1183,31 @@ impl LanguageServer for Server {
             .await)
     }
 
+    /// Quick fixes. The checker's are answered at once; those that come from
+    /// the analysis or the sample (`at most`, a finding's example as a test)
+    /// only when that has already run for this text: a code action never
+    /// waits for an analysis (editors ask on every cursor move).
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         let Some((path, file)) = self.file_of(&params.text_document.uri) else {
             return Ok(None);
         };
         let sample = self.sample(&path);
         let range = params.range;
+        let state = self.state.clone();
         Ok(self
-            .read(move |db| {
+            .read_at(move |db, generation| {
                 let lines = Lines::new(file.text(db));
-                let extra: Vec<QDiagnostic> = sample_of(db, file, sample.clone())
-                    .as_ref()
-                    .map(|s| s.diagnostics.clone())
-                    .unwrap_or_default();
-                ide::actions::actions(db, file, lines.span(range), &extra)
+                let span = lines.span(range);
+                let actions = if state.analysed_at(&path, generation) {
+                    let extra: Vec<QDiagnostic> = sample_of(db, file, sample.clone())
+                        .as_ref()
+                        .map(|s| s.diagnostics.clone())
+                        .unwrap_or_default();
+                    ide::actions::actions(db, file, span, &extra)
+                } else {
+                    checker_actions(db, file, span)
+                };
+                actions
                     .into_iter()
                     .map(|a| {
                         CodeActionOrCommand::CodeAction(CodeAction {
@@ -1130,6 +1223,7 @@ impl LanguageServer for Server {
                     })
                     .collect()
             })
-            .await)
+            .await
+            .map(|(actions, _)| actions))
     }
 }

@@ -72,25 +72,33 @@ impl Dialect {
 
     /// A string literal for any text. Characters below U+0020 never appear
     /// inside the quotes (some engines reject raw newlines in literals, and
-    /// their escape syntaxes differ); they are concatenated as `chr(n)`.
+    /// their escape syntaxes differ); they are concatenated as `chr(n)`. The
+    /// literal is also cut (`'{' || '{'`) between the two characters of
+    /// every template delimiter — Jinja's `{{ {% {# }} %} #}` and Spark's
+    /// variable substitution `${` — so that no text the policy writes can be
+    /// read by a template engine, even outside a dbt raw block.
     pub fn string(self, text: &str) -> String {
         let mut parts: Vec<String> = Vec::new();
         let mut current = String::new();
-        let mut quoted = false;
+        let mut previous: Option<char> = None;
         for c in text.chars() {
             if (c as u32) < 0x20 || c == '\u{7f}' {
-                if quoted || parts.is_empty() && !current.is_empty() {
+                if !current.is_empty() {
                     parts.push(self.quote(&current));
+                    current.clear();
                 }
-                current.clear();
-                quoted = false;
                 parts.push(self.chars(&[c as u32]));
+                previous = None;
             } else {
+                if previous.is_some_and(|p| template_pair(p, c)) {
+                    parts.push(self.quote(&current));
+                    current.clear();
+                }
                 current.push(c);
-                quoted = true;
+                previous = Some(c);
             }
         }
-        if quoted || parts.is_empty() {
+        if !current.is_empty() || parts.is_empty() {
             parts.push(self.quote(&current));
         }
         if parts.len() == 1 {
@@ -98,6 +106,67 @@ impl Dialect {
         } else {
             format!("({})", parts.join(" || "))
         }
+    }
+
+    /// Text for the inside of a `--` comment line: it can neither end the
+    /// line nor open anything. Control characters (and the Unicode line and
+    /// paragraph separators) are written as `\xNN` / `\uNNNN`, a backslash
+    /// as `\\`, and a backslash is put between the two characters of every
+    /// template delimiter (`{\{`, `%\}`, `$\{`) and of `/*` and `*/`, so the
+    /// comment is inert in every engine, in Jinja and inside a block comment.
+    pub fn comment(self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut previous: Option<char> = None;
+        for c in text.chars() {
+            if previous
+                .is_some_and(|p| template_pair(p, c) || matches!((p, c), ('/', '*') | ('*', '/')))
+            {
+                out.push('\\');
+            }
+            match c {
+                '\\' => out.push_str("\\\\"),
+                c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => {
+                    let code = c as u32;
+                    if code < 0x100 {
+                        out.push_str(&format!("\\x{code:02x}"));
+                    } else {
+                        out.push_str(&format!("\\u{code:04x}"));
+                    }
+                }
+                c => out.push(c),
+            }
+            previous = Some(c);
+        }
+        out
+    }
+
+    /// Why a name (a column, `--keep`, `--table`, `--view`) cannot be
+    /// written as an identifier, if it cannot: control characters have no
+    /// quoting shared by the engines (PostgreSQL refuses NUL, BigQuery raw
+    /// line breaks) and would need escaping in the header comment; in a
+    /// template (`jinja`: a dbt model) a name may not hold a Jinja opening
+    /// delimiter, which no identifier quoting can hide; Spark substitutes
+    /// `${…}` anywhere in a query, quoted identifiers included.
+    pub fn refuses_name(self, name: &str, jinja: bool) -> Option<String> {
+        if let Some(c) = name.chars().find(|c| c.is_control()) {
+            return Some(format!(
+                "a name with a control character (U+{:04X}) cannot be quoted in every engine",
+                c as u32
+            ));
+        }
+        if jinja {
+            if let Some(d) = ["{{", "{%", "{#"].iter().find(|d| name.contains(**d)) {
+                return Some(format!(
+                    "a name containing `{d}` would be read by Jinja in a dbt model"
+                ));
+            }
+        }
+        if self == Dialect::Spark && name.contains("${") {
+            return Some(
+                "Spark SQL substitutes `${…}` anywhere in a query, quoted names included".into(),
+            );
+        }
+        None
     }
 
     /// Text without control characters between single quotes.
@@ -204,6 +273,23 @@ impl Dialect {
         }
     }
 
+    /// TRUE when a column's own type is the engine's BOOLEAN (the same for
+    /// every row; a typed yes/no column, as `read_csv_auto` makes of Yes/No
+    /// cells), FALSE for any other type. Each test compiles for a column of
+    /// any type: a type name where the engine has one, otherwise the JSON
+    /// or VARIANT form of the value, which tells `true` from `'true'`.
+    pub fn is_boolean(self, column: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("(typeof({column}) = 'BOOLEAN')"),
+            Dialect::Postgres => format!("(pg_typeof({column}) = 'boolean'::regtype)"),
+            Dialect::Snowflake => format!("COALESCE(IS_BOOLEAN(TO_VARIANT({column})), FALSE)"),
+            Dialect::BigQuery => {
+                format!("(TO_JSON_STRING({column}) IN ('true', 'false'))")
+            }
+            Dialect::Spark => format!("(typeof({column}) = 'boolean')"),
+        }
+    }
+
     /// 1-based position of `needle` in `haystack`, 0 when absent.
     pub fn position(self, haystack: &str, needle: &str) -> String {
         match self {
@@ -290,6 +376,15 @@ impl Dialect {
     }
 }
 
+/// `a` then `b` opens or closes a Jinja tag, expression or comment, or
+/// opens a Spark variable (`${`).
+fn template_pair(a: char, b: char) -> bool {
+    matches!(
+        (a, b),
+        ('{', '{' | '%' | '#') | ('}' | '%' | '#', '}') | ('$', '{')
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,5 +419,52 @@ mod tests {
         assert_eq!(Dialect::Spark.ident("a`b c"), "`a``b c`");
         assert_eq!(Dialect::BigQuery.ident("a`b"), "`a\\`b`");
         assert_eq!(Dialect::Snowflake.table("crm.Leads"), "\"crm\".\"Leads\"");
+    }
+
+    #[test]
+    fn template_delimiters_are_cut_out_of_literals() {
+        assert_eq!(Dialect::DuckDb.string("{{ x }}"), "('{' || '{ x }' || '}')");
+        assert_eq!(
+            Dialect::Snowflake.string("{% raw %}"),
+            "('{' || '% raw %' || '}')"
+        );
+        assert_eq!(Dialect::Spark.string("${env:A}"), "('$' || '{env:A}')");
+        assert_eq!(Dialect::Postgres.string("{#\n"), "('{' || '#' || CHR(10))");
+        assert_eq!(Dialect::Postgres.string("{ {"), "'{ {'");
+        for d in Dialect::ALL {
+            let s = d.string("{{{%}}{#%}#}${");
+            for delimiter in ["{{", "{%", "{#", "}}", "%}", "#}", "${"] {
+                assert!(!s.contains(delimiter), "{d}: {s}");
+            }
+        }
+    }
+
+    #[test]
+    fn comments_cannot_end_or_open_anything() {
+        let d = Dialect::DuckDb;
+        assert_eq!(d.comment("a\nDROP TABLE t; --"), "a\\x0aDROP TABLE t; --");
+        assert_eq!(d.comment("x\r\u{2028}\u{85}\\"), "x\\x0d\\u2028\\x85\\\\");
+        assert_eq!(
+            d.comment("{{ a }} {% b %} {# c #}"),
+            "{\\{ a }\\} {\\% b %\\} {\\# c #\\}"
+        );
+        assert_eq!(d.comment("/* */ ${x}"), "/\\* *\\/ $\\{x}");
+        // An escape never forms a delimiter with its neighbours.
+        assert_eq!(d.comment("{\u{1}}"), "{\\x01}");
+    }
+
+    #[test]
+    fn names_with_control_characters_or_template_delimiters_are_refused() {
+        for d in Dialect::ALL {
+            assert!(d.refuses_name("a\nb", false).is_some());
+            assert!(d.refuses_name("a\u{7f}", false).is_some());
+            assert!(d.refuses_name("a {{ b", true).is_some());
+            assert!(d.refuses_name("a {% b", true).is_some());
+            assert!(d.refuses_name("a {# b", true).is_some());
+            assert!(d.refuses_name("a {{ b", false).is_none());
+            assert!(d.refuses_name("Lead \"ID\" ; -- }}", true).is_none());
+        }
+        assert!(Dialect::Spark.refuses_name("${x}", false).is_some());
+        assert!(Dialect::DuckDb.refuses_name("${x}", false).is_none());
     }
 }

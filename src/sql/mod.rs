@@ -5,7 +5,13 @@
 //!
 //! 1. `qualify_cells`: every column the policy reads, as text (so typed
 //!    warehouse columns work too), trimmed, with the schema's placeholders
-//!    (`missing "Select"`, empty text) turned into NULL;
+//!    (`missing "Select"`, empty text) turned into NULL. Typed columns: the
+//!    engine's text for a number or a date is one `leads::convert` reads
+//!    alike (shortest round-trip numbers, ISO dates and timestamps in every
+//!    engine's default settings; any other form is a `qualify_error`, never
+//!    a guess); a BOOLEAN column read by a `bool` field is flagged (`n{f}`,
+//!    `Dialect::is_boolean`) and taken as it stands, whatever the field's
+//!    spellings, as `qualify run` takes a JSON `true`;
 //! 2. `qualify_typed`: each cell converted as `leads::convert` converts it —
 //!    yes/no spellings, numbers and money, dates, enum values ignoring case,
 //!    lists normalised — or the field's default; a cell that does not convert
@@ -25,7 +31,15 @@
 //! exactly `eval`'s Kleene tables, and `CASE WHEN c` takes a branch only when
 //! `c` is TRUE, as a rule applies and a point line counts only when its
 //! condition is true. The differential tests (`tests/sql.rs`) hold this file
-//! to `qualify run` in DuckDB and PostgreSQL.
+//! to `qualify run` in DuckDB and PostgreSQL, on text and on typed columns
+//! (`tests/sql/typed.rs`).
+//!
+//! No text reaches the query unescaped: values through `Dialect::string`
+//! (which also cuts every Jinja and Spark template delimiter out of the
+//! literal), names through `Dialect::ident` after `Dialect::refuses_name`
+//! (control characters, and Jinja delimiters in a dbt model, are refused),
+//! and the CLI's header through `Dialect::comment`. `tests/sql/adversarial.rs`
+//! holds this to an adversarial corpus in DuckDB, PostgreSQL and jinja2.
 
 pub mod dialect;
 
@@ -54,6 +68,10 @@ pub struct Options {
     pub as_of: AsOf,
     /// Source columns copied to the output before the results.
     pub keep: Vec<String>,
+    /// The query goes into a Jinja template (a dbt model): names holding a
+    /// Jinja delimiter are refused (string literals never hold one: see
+    /// `Dialect::string`).
+    pub jinja: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -113,6 +131,7 @@ pub fn compile(policy: &Policy, options: &Options) -> Result<String, Unsupported
         as_of: options.as_of,
         layer_of: HashMap::new(),
     };
+    check_names(policy, &program, options)?;
     c.check_texts()?;
     let d = c.d;
     let read: Vec<FieldId> = (0..policy.fields.len())
@@ -132,6 +151,12 @@ pub fn compile(policy: &Policy, options: &Options) -> Result<String, Unsupported
         );
         cols.push(format!("{raw} AS r{f}"));
         cols.push(format!("{} AS t{f}", d.trim(&raw)));
+        if policy.fields[f].ty == FieldType::Bool {
+            cols.push(format!(
+                "{} AS n{f}",
+                d.is_boolean(&d.ident(&policy.fields[f].column))
+            ));
+        }
     }
     for (i, column) in options.keep.iter().enumerate() {
         cols.push(format!(
@@ -169,10 +194,20 @@ pub fn compile(policy: &Policy, options: &Options) -> Result<String, Unsupported
             FieldType::String | FieldType::List => format!("r{f}"),
             _ => t.clone(),
         };
+        // A typed boolean is a value as it stands, as a JSON boolean is to
+        // `qualify run`: no placeholder applies to it.
+        let native = if field.ty == FieldType::Bool {
+            format!(" WHEN n{f} THEN {t}")
+        } else {
+            String::new()
+        };
         cols.push(format!(
-            "CASE WHEN {} THEN NULL ELSE {value} END AS v{f}",
+            "CASE{native} WHEN {} THEN NULL ELSE {value} END AS v{f}",
             missing.join(" OR ")
         ));
+        if field.ty == FieldType::Bool {
+            cols.push(format!("n{f}"));
+        }
     }
     for &f in &read {
         if policy.fields[f].key {
@@ -333,6 +368,35 @@ pub fn compile(policy: &Policy, options: &Options) -> Result<String, Unsupported
     Ok(sql)
 }
 
+/// Every name the query writes as an identifier (the columns it reads, the
+/// key and `--keep` columns it returns, the score columns, the table),
+/// checked against `Dialect::refuses_name`.
+fn check_names(policy: &Policy, program: &Program, options: &Options) -> Result<(), Unsupported> {
+    let d = options.dialect;
+    let mut names: Vec<(&str, &str)> = Vec::new();
+    for (f, field) in policy.fields.iter().enumerate() {
+        if program.reads[f] || field.key {
+            names.push(("the column name", &field.column));
+        }
+    }
+    names.extend(options.keep.iter().map(|k| ("the kept column", k.as_str())));
+    names.extend(policy.scores.iter().map(|s| ("the score", s.name.as_str())));
+    if let Source::Table(table) = &options.source {
+        names.push(("the table", table));
+    }
+    for (what, name) in names {
+        if let Some(reason) = d.refuses_name(name, options.jinja) {
+            return Err(Unsupported {
+                dialect: d,
+                construct: format!("{what} {name:?}"),
+                reason,
+                loc: None,
+            });
+        }
+    }
+    Ok(())
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Node {
     Criterion(CriterionId),
@@ -469,11 +533,14 @@ impl Compiler<'_> {
                 );
                 let yes = if yes.is_empty() { "NULL".into() } else { yes };
                 let no = if no.is_empty() { "NULL".into() } else { no };
+                // A typed boolean column (`n{f}`) is read as it stands, as
+                // `qualify run` reads a JSON `true`, whatever the spellings:
+                // every engine casts it to the text `true` or `false`.
                 (
                     format!(
-                        "CASE WHEN LOWER({v}) IN ({yes}) THEN TRUE WHEN LOWER({v}) IN ({no}) THEN FALSE END"
+                        "CASE WHEN n{f} THEN ({v} = 'true') WHEN LOWER({v}) IN ({yes}) THEN TRUE WHEN LOWER({v}) IN ({no}) THEN FALSE END"
                     ),
-                    format!("LOWER({v}) IN ({yes}) OR LOWER({v}) IN ({no})"),
+                    format!("n{f} OR LOWER({v}) IN ({yes}) OR LOWER({v}) IN ({no})"),
                     "is not a yes/no value",
                 )
             }

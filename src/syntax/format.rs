@@ -27,6 +27,10 @@ pub fn format(text: &str, file: &Module) -> String {
     if file.items.is_empty() && file.comments.is_empty() {
         return String::new();
     }
+    // A byte-order mark stays: the editor that wrote it expects it.
+    if text.starts_with('\u{feff}') {
+        result.insert(0, '\u{feff}');
+    }
     result
 }
 
