@@ -129,6 +129,9 @@ pub struct Diagnostic {
     /// A lead that demonstrates the finding, as a JSON object keyed by
     /// field name (the form `qualify explain --lead` takes).
     pub witness: Option<String>,
+    /// The date the witness was judged against (`within N days` depends
+    /// on it), as `YYYY-MM-DD`.
+    pub witness_as_of: Option<String>,
 }
 
 impl Diagnostic {
@@ -149,11 +152,24 @@ impl Diagnostic {
             related: Vec::new(),
             fix: None,
             witness: None,
+            witness_as_of: None,
         }
     }
     pub fn witness(mut self, lead: impl Into<String>) -> Self {
         self.witness = Some(lead.into());
         self
+    }
+    /// The date a witness holds on: `explain … --as-of DATE` shows it.
+    pub fn witness_as_of(mut self, date: impl Into<String>) -> Self {
+        self.witness_as_of = Some(date.into());
+        self
+    }
+    /// How a witness is introduced: `for example (as of 2026-06-01)`.
+    pub fn witness_intro(&self) -> String {
+        match &self.witness_as_of {
+            Some(date) => format!("for example (as of {date})"),
+            None => "for example".to_string(),
+        }
     }
     pub fn label(mut self, label: impl Into<String>) -> Self {
         self.label = Some(label.into());

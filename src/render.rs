@@ -72,8 +72,10 @@ impl miette::Diagnostic for Report<'_> {
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
         let d = self.diag;
         match (&d.help, &d.witness) {
-            (Some(help), Some(lead)) => Some(Box::new(format!("{help}\nfor example: {lead}"))),
-            (None, Some(lead)) => Some(Box::new(format!("for example: {lead}"))),
+            (Some(help), Some(lead)) => {
+                Some(Box::new(format!("{help}\n{}: {lead}", d.witness_intro())))
+            }
+            (None, Some(lead)) => Some(Box::new(format!("{}: {lead}", d.witness_intro()))),
             (Some(help), None) => Some(Box::new(help)),
             (None, None) => None,
         }
@@ -178,6 +180,7 @@ pub fn json(diags: &[Diagnostic], read: &dyn Fn(&std::path::Path) -> Option<Stri
                 "label": d.label,
                 "help": d.help,
                 "witness": d.witness.as_ref().and_then(|w| serde_json::from_str::<serde_json::Value>(w).ok()),
+                "witness_as_of": d.witness_as_of,
                 "related": d.related.iter().map(|r| json!({
                     "file": r.file.display().to_string(),
                     "message": r.message,
@@ -216,7 +219,7 @@ pub fn github(diags: &[Diagnostic], read: &dyn Fn(&std::path::Path) -> Option<St
             message.push_str(&format!("\nhelp: {help}"));
         }
         if let Some(lead) = &d.witness {
-            message.push_str(&format!("\nfor example: {lead}"));
+            message.push_str(&format!("\n{}: {lead}", d.witness_intro()));
         }
         out.push_str(&format!(
             "::{level} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
@@ -257,7 +260,7 @@ pub fn sarif(diags: &[Diagnostic], read: &dyn Fn(&std::path::Path) -> Option<Str
                 message.push_str(&format!(" (help: {help})"));
             }
             if let Some(lead) = &d.witness {
-                message.push_str(&format!(" (for example: {lead})"));
+                message.push_str(&format!(" ({}: {lead})", d.witness_intro()));
             }
             json!({
                 "ruleId": d.code.as_str(),

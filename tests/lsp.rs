@@ -145,7 +145,7 @@ async fn analysis_findings_carry_related_rule_witness_and_fixes() {
         finding["message"]
             .as_str()
             .unwrap()
-            .contains("for example: {")
+            .contains("for example (as of 2026-06-01): {")
     );
     // The related information points at the rule that takes the lead.
     assert_eq!(

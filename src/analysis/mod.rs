@@ -157,7 +157,9 @@ impl<'m, 'p> Analysis<'m, 'p> {
 
     fn push(&mut self, subject: Subject, witness: Option<Lead>, mut diagnostic: Diagnostic) {
         if let Some(lead) = &witness {
-            diagnostic = diagnostic.witness(witness_json(self.policy, lead));
+            diagnostic = diagnostic
+                .witness(witness_json(self.policy, lead))
+                .witness_as_of(date_to_string(self.solver.model.as_of));
         }
         self.findings.push(Finding {
             subject,
@@ -721,12 +723,20 @@ impl<'m, 'p> Analysis<'m, 'p> {
                 Code::ToothlessDisqualifier,
                 path,
                 rule.loc.span,
-                format!(
-                    "rule {} does not hold leads back: `otherwise` is already {}, so it never raises a lead, and a lead it matches still reaches {stage_name} through rule {}",
-                    self.rule_name(r),
-                    policy.stages[otherwise].name,
-                    self.rule_name(decider),
-                ),
+                if rule.stage == otherwise {
+                    format!(
+                        "rule {} does not hold leads back: `otherwise` is already {}, so it never changes a lead's stage, and a lead it matches still reaches {stage_name} through rule {}",
+                        self.rule_name(r),
+                        policy.stages[otherwise].name,
+                        self.rule_name(decider),
+                    )
+                } else {
+                    format!(
+                        "rule {} holds back only the leads no higher rule matches: a lead it matches still reaches {stage_name} through rule {}",
+                        self.rule_name(r),
+                        self.rule_name(decider),
+                    )
+                },
             )
             .label(format!("does not keep its leads at {own}"))
             .related(
@@ -734,11 +744,18 @@ impl<'m, 'p> Analysis<'m, 'p> {
                 policy.rules[decider].loc.span,
                 format!("takes the lead to {stage_name}"),
             )
-            .help(format!(
-                "the highest stage wins, so this rule changes no lead's stage; if its leads must end \
-                 at {own} or lower whatever other rules say, write it as a ceiling: \
-                 `=> at most {own}`; if it only names such leads, remove it"
-            ));
+            .help(if rule.stage == otherwise {
+                format!(
+                    "the highest stage wins, so this rule changes no lead's stage; if its leads \
+                     must end at {own} or lower whatever other rules say, write it as a ceiling: \
+                     `=> at most {own}`; if it only names such leads, remove it"
+                )
+            } else {
+                format!(
+                    "the highest stage wins; if every lead this rule matches must end at {own} or \
+                     lower whatever other rules say, write it as a ceiling: `=> at most {own}`"
+                )
+            });
             if rule.stage_loc.file == ROOT {
                 let start = rule.stage_loc.span.start as usize;
                 diag = diag.titled_fix(
@@ -843,25 +860,62 @@ impl<'m, 'p> Analysis<'m, 'p> {
                 self.undecided(ceiling.loc, q);
                 continue;
             }
-            let held = if lower.is_empty() {
-                String::new()
+            // Say whether the ceilings tried first are the reason: without
+            // them, would this one lower some lead?
+            let held_by_others = !lower.is_empty() && {
+                let mut without = false;
+                let mut unsure_without = false;
+                if policy.otherwise.is_some_and(|o| o > cap) {
+                    let answer = self
+                        .avoiding(&[self.solver.goal(&ceiling.expr, T)], &order)
+                        .0;
+                    settle(answer, &mut without, &mut unsure_without);
+                }
+                for &h in &order {
+                    if without || policy.rules[h].stage <= cap {
+                        break;
+                    }
+                    let goals = [
+                        self.solver.goal(&ceiling.expr, T),
+                        self.solver.goal(&policy.rules[h].expr, T),
+                    ];
+                    settle(self.solver.solve(&goals), &mut without, &mut unsure_without);
+                }
+                without
+            };
+            let held = if held_by_others {
+                let names: Vec<String> = lower.iter().map(|&l| self.rule_and_stage(l)).collect();
+                format!(
+                    "; the leads it would lower are held at least as low by {}",
+                    join_and(&names)
+                )
             } else {
-                " (or a ceiling tried before it already holds it)".to_string()
+                String::new()
             };
             let diag = Diagnostic::new(
                 Code::IneffectiveCeiling,
                 path,
                 ceiling.loc.span,
-                format!(
-                    "ceiling {} never lowers a stage: no lead it matches would get above {cap_name}{held}",
-                    self.rule_name(c)
-                ),
+                if held_by_others {
+                    format!("ceiling {} never decides a lead{held}", self.rule_name(c))
+                } else {
+                    format!(
+                        "ceiling {} never lowers a stage: no lead it matches would get above {cap_name}",
+                        self.rule_name(c)
+                    )
+                },
             )
             .label("never lowers a lead")
-            .help(format!(
-                "a ceiling only acts on leads that other rules (or `otherwise`) put above {cap_name}; \
-                 lower its stage, or remove it"
-            ));
+            .help(if held_by_others {
+                "the ceilings tried first hold every lead this one would lower; remove it, or \
+                 narrow them"
+                    .to_string()
+            } else {
+                format!(
+                    "a ceiling only acts on leads that other rules (or `otherwise`) put above \
+                     {cap_name}; lower its stage, or remove it"
+                )
+            });
             self.push(
                 Subject::Ceiling {
                     rule: c,

@@ -49,6 +49,11 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         return Ok(ExitCode::from(1));
     };
     let dialect = args.dialect;
+    for (flag, name) in
+        std::iter::once(("--table", &args.table)).chain(args.view.iter().map(|v| ("--view", v)))
+    {
+        check_table_name(flag, name)?;
+    }
     let source = match args.target {
         Target::Sql => Source::Table(args.table.clone()),
         // The model is one raw block with a hole for the only Jinja it
@@ -152,6 +157,17 @@ fn dbt_model(header: &str, query: &str) -> Result<String, String> {
 }
 
 /// `{{ ref('leads') }}`, or `{{ source('crm', 'leads') }}` for `crm.leads`.
+/// A table or view name, possibly qualified (`crm.leads`): every part must
+/// be there, or the query would name a table no one meant (`FROM ""`).
+fn check_table_name(flag: &str, name: &str) -> Result<(), String> {
+    if name.split('.').any(|part| part.trim().is_empty()) {
+        return Err(format!(
+            "{flag} {name:?}: name a table, optionally qualified (`leads`, `crm.leads`), with no empty part"
+        ));
+    }
+    Ok(())
+}
+
 fn dbt_source(table: &str) -> Result<String, String> {
     let valid = |part: &str| {
         !part.is_empty()

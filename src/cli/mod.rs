@@ -16,6 +16,7 @@ macro_rules! outln {
     };
 }
 
+mod backtest;
 mod check;
 mod compile;
 mod explain;
@@ -78,6 +79,13 @@ enum Command {
         after_help = "Examples:\n  qualify explain policy.qual leads.csv --id L-1003\n  qualify explain policy.qual leads.csv --row 12 --as-of 2026-06-01\n  qualify explain policy.qual --lead '{\"budget\": 40000, \"demo requested\": true}'\n  qualify explain policy.qual leads.csv --id L-1003 --format json"
     )]
     Explain(explain::Args),
+    /// Judge a policy against known outcomes: conversion rate, recall and
+    /// lift per stage, per rule and per score band, threshold sweeps, and
+    /// the converted leads the policy left below its target stage.
+    #[command(
+        after_help = "Examples:\n  qualify backtest examples/salvirt/policy.qual examples/salvirt/leads.csv --outcome Status=Won\n  qualify backtest policy.qual leads.csv --outcome Converted --target SQL --format json\n  qualify backtest policy.qual leads.csv --outcome \"Stage=Closed Won,Won\" --on-error skip\n\n--outcome COLUMN reads yes/no (1/0, yes/no, true/false); COLUMN=V1,V2 means converted when the cell is V1 or V2. An empty cell is a missing outcome: counted and reported, not judged.\nExit status: 0 done, 1 policy errors / missing columns / a bad row with --on-error fail, 2 usage error (unknown --outcome column or --target stage) or I/O error."
+    )]
+    Backtest(backtest::Args),
     /// Compile a policy to SQL for a warehouse (DuckDB, PostgreSQL,
     /// Snowflake, BigQuery, Spark) or to a dbt model.
     #[command(
@@ -128,6 +136,7 @@ pub fn main() -> ExitCode {
         Command::Init(args) => init::run(args),
         Command::Run(args) => run::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Backtest(args) => backtest::run(args),
         Command::Compile(args) => compile::run(args),
         Command::Lsp { .. } => crate::lsp::serve_stdio().map(|()| ExitCode::SUCCESS),
     };

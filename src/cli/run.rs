@@ -33,7 +33,7 @@ pub enum OnError {
     Reject(PathBuf),
 }
 
-fn parse_on_error(text: &str) -> Result<OnError, String> {
+pub(crate) fn parse_on_error(text: &str) -> Result<OnError, String> {
     match text {
         "fail" => Ok(OnError::Fail),
         "skip" => Ok(OnError::Skip),
@@ -257,7 +257,14 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             InputFormat::Csv { .. } => {
                 let mut names = binding.columns.clone();
                 for d in &binding.duplicates {
-                    names[d.second] = format!("{} (column {})", d.name, d.second + 1);
+                    // The new name may itself be a column of the file
+                    // (`Notes (column 5)`): mark it until it is unique, or
+                    // one of the two cells would be lost.
+                    let mut name = format!("{} (column {})", d.name, d.second + 1);
+                    while names.contains(&name) {
+                        name.push('\'');
+                    }
+                    names[d.second] = name;
                 }
                 names
             }
@@ -919,7 +926,7 @@ fn csv_cell(text: &str) -> Vec<u8> {
 /// the last column holds the rest of the record as one cell (its text as it
 /// was). A record whose quotes the `csv` crate reads differently from their
 /// look (a quote inside a field, an unclosed quote) is written re-quoted.
-fn write_reject(
+pub(crate) fn write_reject(
     out: &mut impl Write,
     reject: &Reject,
     format: InputFormat,

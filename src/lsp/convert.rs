@@ -71,7 +71,9 @@ pub fn diagnostic(db: &Database, lines: &Lines, d: &Diagnostic) -> lsp::Diagnost
         message.push_str(help);
     }
     if let Some(witness) = &d.witness {
-        message.push_str("\nfor example: ");
+        message.push('\n');
+        message.push_str(&d.witness_intro());
+        message.push_str(": ");
         message.push_str(witness);
     }
     let related: Vec<lsp::DiagnosticRelatedInformation> = d
