@@ -1060,3 +1060,42 @@ fn result_columns_that_clash_with_input_columns_are_renamed_alike_in_csv_and_jso
             "qualify_stage": "hot", "qualify_rule": "asked"})
     );
 }
+
+/// A JSON record that gives a column twice (exactly, or in another case,
+/// which `json_get` would match too) is rejected, as a CSV header with a
+/// column twice is refused: which value to read would be a guess.
+#[test]
+fn json_records_with_a_key_twice_are_rejected_not_guessed() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.qual");
+    std::fs::write(
+        &policy,
+        "field lead id: string key from \"Lead ID\"\nfield demo: bool from \"Demo\" default false\nstages cold < hot\notherwise cold\ndemo => hot\n",
+    )
+    .unwrap();
+    let leads = dir.path().join("l.jsonl");
+    std::fs::write(
+        &leads,
+        "{\"Lead ID\":\"L1\",\"Demo\":\"yes\",\"Demo\":\"no\"}\n{\"Lead ID\":\"L2\",\"Demo\":true}\n{\"Lead ID\":\"L3\",\"demo\":\"yes\",\"DEMO\":\"no\"}\n",
+    )
+    .unwrap();
+    let out = qualify(&[
+        "run",
+        policy.to_str().unwrap(),
+        leads.to_str().unwrap(),
+        "--on-error",
+        "skip",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 2, "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("line 1: the key \"Demo\" is in this record twice"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 3: the keys \"demo\" and \"DEMO\" name the same column"),
+        "{err}"
+    );
+    assert!(err.contains("2 rejected"), "{err}");
+}

@@ -882,6 +882,75 @@ pub fn json_get_name(names: &[String], key: &str) -> Option<usize> {
     })
 }
 
+/// A JSON record whose top-level object names each column once. A key given
+/// twice, or twice in different case (`demo`, `DEMO`: `json_get` matches
+/// either), would leave the choice of value to the parser, so such a record
+/// is refused, as a CSV header with a column twice is.
+struct JsonRecord(serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for JsonRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = JsonRecord;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<JsonRecord, A::Error> {
+                let mut object = serde_json::Map::new();
+                while let Some((key, value)) = map.next_entry::<String, serde_json::Value>()? {
+                    if let Some(earlier) = object
+                        .keys()
+                        .find(|k| k.trim().eq_ignore_ascii_case(key.trim()))
+                    {
+                        let message = if *earlier == key {
+                            format!(
+                                "the key \"{key}\" is in this record twice; which value to read would be a guess"
+                            )
+                        } else {
+                            format!(
+                                "the keys \"{earlier}\" and \"{key}\" name the same column; which value to read would be a guess"
+                            )
+                        };
+                        return Err(serde::de::Error::custom(message));
+                    }
+                    object.insert(key, value);
+                }
+                Ok(JsonRecord(serde_json::Value::Object(object)))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<JsonRecord, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(JsonRecord(serde_json::Value::Array(Vec::new())))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<JsonRecord, E> {
+                Ok(JsonRecord(serde_json::Value::String(String::new())))
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<JsonRecord, E> {
+                Ok(JsonRecord(serde_json::Value::Bool(b)))
+            }
+            fn visit_unit<E>(self) -> Result<JsonRecord, E> {
+                Ok(JsonRecord(serde_json::Value::Null))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<JsonRecord, E> {
+                Ok(JsonRecord(serde_json::Value::from(n)))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<JsonRecord, E> {
+                Ok(JsonRecord(serde_json::Value::from(n)))
+            }
+            fn visit_f64<E>(self, n: f64) -> Result<JsonRecord, E> {
+                Ok(JsonRecord(serde_json::Value::from(n)))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
 /// Each JSON Lines record of a chunk: its line, the parsed object or a
 /// reject, and its raw text.
 pub fn for_each_json_line(
@@ -893,16 +962,25 @@ pub fn for_each_json_line(
         if text.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let parsed = serde_json::from_slice::<serde_json::Value>(text)
+        let parsed = serde_json::from_slice::<JsonRecord>(text)
             .map_err(|e| Reject {
                 line: this,
                 last_line: this,
                 column: None,
                 value: None,
-                message: format!("not valid JSON (at column {}): {e}", e.column()),
+                message: if e.is_data() {
+                    // A key given twice: `JsonRecord` says which.
+                    format!("{e}")
+                        .split(" at line ")
+                        .next()
+                        .unwrap_or_default()
+                        .to_string()
+                } else {
+                    format!("not valid JSON (at column {}): {e}", e.column())
+                },
                 raw: text.to_vec(),
             })
-            .and_then(|value| match value {
+            .and_then(|JsonRecord(value)| match value {
                 serde_json::Value::Object(map) => Ok(map),
                 other => Err(Reject {
                     line: this,
