@@ -342,6 +342,26 @@ impl<'a> Builder<'a> {
                 return diag;
             }
         }
+        // `rule do not call: …`: a reserved word inside a rule's name makes
+        // the parser read the name as a condition, and fail further on.
+        if first_word == "rule" {
+            let after = &self.text[word_start + 4..];
+            let label = after[..after.find('\n').unwrap_or(after.len())]
+                .split(':')
+                .next()
+                .unwrap_or("");
+            let line_has_colon = after[..after.find('\n').unwrap_or(after.len())].contains(':');
+            if line_has_colon {
+                if let Some(word) = label
+                    .split_whitespace()
+                    .find(|w| crate::syntax::format::RESERVED.contains(w))
+                {
+                    return diag.help(format!(
+                        "`{word}` is a reserved word and cannot be part of a rule's name: leave it out or join the words with `_` (e.g. `rule do_{word}_x:`)"
+                    ));
+                }
+            }
+        }
         if crate::syntax::format::RESERVED.contains(&found) {
             return diag.help(format!(
                 "`{found}` is a reserved word and cannot be part of a name: leave it out or join the words with `_` (e.g. `do_{found}_x`), and read the column with `from \"…\"`"
