@@ -16,8 +16,8 @@ use serde_json::{Value as Json, json};
 use super::load_policy;
 use super::run::{OnError, parse_on_error, write_reject};
 use crate::check::policy::{
-    CmpOp, Expr, ExprKind, Field, FieldType, Policy, ScoreId, StageId, Term, Value, today,
-    write_number,
+    CmpOp, Expr, ExprKind, Field, FieldType, Policy, ScoreId, StageId, Term, Value, thousands,
+    today, write_number,
 };
 use crate::compile::Program;
 use crate::eval::{Machine, Row, Truth, ValueRef};
@@ -798,12 +798,12 @@ fn human(r: &Json) -> String {
     let _ = writeln!(
         o,
         "{} leads; {} with an outcome, {} converted (base rate {}); {} with no outcome (not counted below); {} rejected",
-        get_u(r, "leads"),
-        get_u(r, "judged"),
-        get_u(r, "conversions"),
+        thousands(get_u(r, "leads")),
+        thousands(get_u(r, "judged")),
+        thousands(get_u(r, "conversions")),
         pct(get_r(r, "base_rate")),
-        get_u(r, "outcome_missing"),
-        get_u(r, "rejected"),
+        thousands(get_u(r, "outcome_missing")),
+        thousands(get_u(r, "rejected")),
     );
     let _ = writeln!(o, "\nStages (highest first)");
     let _ = writeln!(
