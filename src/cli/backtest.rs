@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use serde_json::{Value as Json, json};
 
 use super::load_policy;
-use super::run::{OnError, parse_on_error, write_reject};
+use super::run::{OnError, create_rejects, parse_on_error, write_reject};
 use crate::check::policy::{
     CmpOp, Expr, ExprKind, Field, FieldType, Policy, ScoreId, StageId, Term, Value, thousands,
     today, write_number,
@@ -328,24 +328,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                     path.display()
                 ));
             }
-            let mut file = output::OutputFile::create(path)?;
-            if let InputFormat::Csv { delimiter } = input.format {
-                use std::io::Write;
-                let mut header = Vec::new();
-                let mut names = binding.columns.clone();
-                names.push("qualify_line".into());
-                names.push("qualify_error".into());
-                for (i, name) in names.iter().enumerate() {
-                    if i > 0 {
-                        header.push(delimiter);
-                    }
-                    leads::write_cell(&mut header, name.as_bytes(), delimiter);
-                }
-                header.push(b'\n');
-                file.write_all(&header)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-            }
-            Some(file)
+            Some(create_rejects(path, input.format, &binding.columns)?)
         }
         _ => None,
     };

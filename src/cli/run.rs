@@ -1,5 +1,5 @@
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -339,26 +339,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             .map_err(|e| format!("{shown_output}: {e}"))?;
     }
     let mut rejects_out = match &args.on_error {
-        OnError::Reject(path) => {
-            let mut file = OutputFile::create(path)?;
-            if let InputFormat::Csv { delimiter } = input.format {
-                let mut names = binding.columns.clone();
-                for extra in ["qualify_line", "qualify_error"] {
-                    names.push(unique_name(extra, &names));
-                }
-                let mut header = Vec::new();
-                for (i, name) in names.iter().enumerate() {
-                    if i > 0 {
-                        header.push(delimiter);
-                    }
-                    leads::write_cell(&mut header, name.as_bytes(), delimiter);
-                }
-                header.push(b'\n');
-                file.write_all(&header)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-            }
-            Some(file)
-        }
+        OnError::Reject(path) => Some(create_rejects(path, input.format, &binding.columns)?),
         _ => None,
     };
 
@@ -1003,3 +984,31 @@ fn progress_bar(size: Option<u64>, quiet: bool) -> Option<indicatif::ProgressBar
 }
 
 pub(crate) use crate::check::thousands;
+
+/// A rejects file (written atomically, see `OutputFile`); for CSV input it
+/// starts with the input's header plus `qualify_line` and `qualify_error`,
+/// renamed if the input already has such columns.
+pub(crate) fn create_rejects(
+    path: &Path,
+    format: InputFormat,
+    columns: &[String],
+) -> Result<OutputFile, String> {
+    let mut file = OutputFile::create(path)?;
+    if let InputFormat::Csv { delimiter } = format {
+        let mut names = columns.to_vec();
+        for extra in ["qualify_line", "qualify_error"] {
+            names.push(unique_name(extra, &names));
+        }
+        let mut header = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            if i > 0 {
+                header.push(delimiter);
+            }
+            leads::write_cell(&mut header, name.as_bytes(), delimiter);
+        }
+        header.push(b'\n');
+        file.write_all(&header)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(file)
+}
