@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::syntax::Span;
+use crate::span::Span;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -95,6 +95,8 @@ codes! {
     RarelyPasses = "Q0310", Warning, "a rule or criterion that few sample leads pass";
     StageNeverReached = "Q0311", Warning, "a stage that no sample lead reaches";
     OftenMissing = "Q0312", Warning, "a rule depends on a field that many sample leads lack";
+    ConfigUnreadable = "Q0401", Error, "the project's `qualify.toml` cannot be read or has a mistake";
+    SampleUnreadable = "Q0402", Error, "the sample lead file cannot be read";
 }
 
 /// A secondary location: the other rule of a conflict, the earlier definition.

@@ -1,6 +1,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+
 use super::load_policy;
 use crate::sql::{self, AsOf, Dialect, Options, Source, Unsupported};
 
@@ -19,7 +21,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "sql")]
     target: Target,
     /// The SQL engine the query is for.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = dialect_parser())]
     dialect: Dialect,
     /// The lead table, whose columns are the schema's source columns
     /// (`from "…"`); may be qualified (`crm.leads`). For dbt: the model to
@@ -42,6 +44,17 @@ pub struct Args {
     /// Where to write the SQL (`-` for stdout, the default).
     #[arg(short, long, value_name = "FILE", default_value = "-")]
     output: PathBuf,
+}
+
+/// `--dialect`: one of `Dialect::key`, listed in the help and in errors as
+/// a value enum's names are (`sql` does not know clap).
+fn dialect_parser() -> impl TypedValueParser<Value = Dialect> {
+    PossibleValuesParser::new(Dialect::ALL.map(Dialect::key)).map(|key| {
+        Dialect::ALL
+            .into_iter()
+            .find(|d| d.key() == key)
+            .expect("a possible value")
+    })
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {

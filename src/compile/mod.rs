@@ -15,6 +15,9 @@ use rustc_hash::FxHashMap;
 
 use crate::check::policy::*;
 
+/// Symbol of a string that equals none of the policy's string constants.
+pub const NO_SYMBOL: u32 = u32::MAX;
+
 pub type NodeId = u32;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -229,13 +232,10 @@ impl Program {
         ids
     }
 
-    /// The interned id of a text, or `row::NO_SYMBOL`.
+    /// The interned id of a text, or `NO_SYMBOL`.
     #[inline]
     pub fn symbol(&self, text: &str) -> u32 {
-        self.symbols
-            .get(text)
-            .copied()
-            .unwrap_or(crate::eval::row::NO_SYMBOL)
+        self.symbols.get(text).copied().unwrap_or(NO_SYMBOL)
     }
 
     pub fn children(&self, start: u32, len: u32) -> &[NodeId] {

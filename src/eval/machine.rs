@@ -55,22 +55,13 @@ impl Machine {
                         continue;
                     }
                 }
-                let raw = match line.per {
-                    Some(f) => match row.slots[f] {
-                        Slot::Num(n) => line.points * n,
-                        _ => 0.0,
-                    },
-                    None => line.points,
-                };
-                total += match line.cap {
-                    Some(cap) => raw.clamp(-cap, cap),
-                    None => raw,
-                };
+                let per = line.per.map(|f| match row.slots[f] {
+                    Slot::Num(n) => Some(n),
+                    _ => None,
+                });
+                total += points_of(line.points, per, line.cap);
             }
-            self.scores[s] = match score.cap {
-                Some(cap) => total.min(cap),
-                None => total,
-            };
+            self.scores[s] = cap_total(score.cap, total);
         }
     }
 
@@ -160,45 +151,23 @@ impl Machine {
                 self.criteria[*c] = Some(t);
                 t
             }
-            Node::And { start, len } => {
-                let mut result = Truth::True;
-                for i in *start..start + len {
-                    match self.kid(program, row, program.kids[i as usize]) {
-                        Truth::False => return Truth::False,
-                        Truth::Unknown => result = Truth::Unknown,
-                        Truth::True => {}
-                    }
-                }
-                result
-            }
-            Node::Or { start, len } => {
-                let mut result = Truth::False;
-                for i in *start..start + len {
-                    match self.kid(program, row, program.kids[i as usize]) {
-                        Truth::True => return Truth::True,
-                        Truth::Unknown => result = Truth::Unknown,
-                        Truth::False => {}
-                    }
-                }
-                result
-            }
+            Node::And { start, len } => Truth::and(
+                program.kids[*start as usize..(start + len) as usize]
+                    .iter()
+                    .map(|&k| self.kid(program, row, k)),
+            ),
+            Node::Or { start, len } => Truth::or(
+                program.kids[*start as usize..(start + len) as usize]
+                    .iter()
+                    .map(|&k| self.kid(program, row, k)),
+            ),
             Node::Not(inner) => self.kid(program, row, *inner).negate(),
-            Node::AtLeast { n, start, len } => {
-                let (mut yes, mut maybe) = (0u32, 0u32);
-                for i in *start..start + len {
-                    match self.kid(program, row, program.kids[i as usize]) {
-                        Truth::True => yes += 1,
-                        Truth::Unknown => maybe += 1,
-                        Truth::False => {}
-                    }
-                    // Stop as soon as the answer cannot change.
-                    let left = start + len - i - 1;
-                    if yes >= *n || yes + maybe + left < *n {
-                        break;
-                    }
-                }
-                at_least(*n, yes, maybe)
-            }
+            Node::AtLeast { n, start, len } => Truth::at_least(
+                *n,
+                program.kids[*start as usize..(start + len) as usize]
+                    .iter()
+                    .map(|&k| self.kid(program, row, k)),
+            ),
             _ => self.rare_node(row, id, program),
         }
     }

@@ -40,6 +40,57 @@ impl Truth {
     pub fn is_true(self) -> bool {
         self == Truth::True
     }
+
+    /// Kleene `and`: false if any item is false, else unknown if any is
+    /// unknown. Items are evaluated in order and only as far as needed.
+    pub fn and(items: impl IntoIterator<Item = Truth>) -> Truth {
+        let mut result = Truth::True;
+        for item in items {
+            match item {
+                Truth::False => return Truth::False,
+                Truth::Unknown => result = Truth::Unknown,
+                Truth::True => {}
+            }
+        }
+        result
+    }
+
+    /// Kleene `or`: true if any item is true, else unknown if any is
+    /// unknown.
+    pub fn or(items: impl IntoIterator<Item = Truth>) -> Truth {
+        let mut result = Truth::False;
+        for item in items {
+            match item {
+                Truth::True => return Truth::True,
+                Truth::Unknown => result = Truth::Unknown,
+                Truth::False => {}
+            }
+        }
+        result
+    }
+
+    /// `at least N of`: true when N items are true, false when fewer than N
+    /// can be, else unknown. Stops as soon as the answer cannot change.
+    pub fn at_least<I>(n: u32, items: I) -> Truth
+    where
+        I: IntoIterator<Item = Truth>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        let mut items = items.into_iter();
+        let (mut yes, mut maybe) = (0u32, 0u32);
+        while let Some(item) = items.next() {
+            match item {
+                Truth::True => yes += 1,
+                Truth::Unknown => maybe += 1,
+                Truth::False => {}
+            }
+            let left = items.len() as u32;
+            if yes >= n || yes + maybe + left < n {
+                break;
+            }
+        }
+        at_least(n, yes, maybe)
+    }
 }
 
 /// One lead's values, indexed by `FieldId`; `None` is missing.
@@ -295,18 +346,26 @@ pub fn line_points(line: &PointLine, holds: bool, per_value: Option<f64>) -> f64
     if !holds {
         return 0.0;
     }
-    let raw = match line.per {
-        Some(_) => line.points * per_value.unwrap_or(0.0),
-        None => line.points,
+    points_of(line.points, line.per.map(|_| per_value), line.cap)
+}
+
+/// What a line whose condition holds adds: its points — times the value of
+/// its `per` field (`Some(value)`, 0 when the value is missing) — within
+/// `±cap`. Both evaluators score through this.
+pub fn points_of(points: f64, per: Option<Option<f64>>, cap: Option<f64>) -> f64 {
+    let raw = match per {
+        Some(value) => points * value.unwrap_or(0.0),
+        None => points,
     };
-    match line.cap {
+    match cap {
         Some(cap) => raw.clamp(-cap, cap),
         None => raw,
     }
 }
 
-pub fn cap_total(score: &Score, total: f64) -> f64 {
-    match score.cap {
+/// A score's total under its cap.
+pub fn cap_total(cap: Option<f64>, total: f64) -> f64 {
+    match cap {
         Some(cap) => total.min(cap),
         None => total,
     }

@@ -81,7 +81,7 @@ impl Ctx<'_> {
             });
             total += line_points(line, holds, per);
         }
-        let total = cap_total(score, total);
+        let total = cap_total(score.cap, total);
         self.scores[s] = Some(total);
         total
     }
@@ -152,39 +152,11 @@ impl Ctx<'_> {
                 Some(Value::Date(d)) => Truth::from_bool(within(*d, self.as_of, *days)),
                 _ => Truth::Unknown,
             },
-            ExprKind::And(items) => {
-                let mut result = Truth::True;
-                for item in items {
-                    match self.expr(item) {
-                        Truth::False => return Truth::False,
-                        Truth::Unknown => result = Truth::Unknown,
-                        Truth::True => {}
-                    }
-                }
-                result
-            }
-            ExprKind::Or(items) => {
-                let mut result = Truth::False;
-                for item in items {
-                    match self.expr(item) {
-                        Truth::True => return Truth::True,
-                        Truth::Unknown => result = Truth::Unknown,
-                        Truth::False => {}
-                    }
-                }
-                result
-            }
+            ExprKind::And(items) => Truth::and(items.iter().map(|i| self.expr(i))),
+            ExprKind::Or(items) => Truth::or(items.iter().map(|i| self.expr(i))),
             ExprKind::Not(inner) => self.expr(inner).negate(),
             ExprKind::AtLeast { n, items } => {
-                let (mut yes, mut maybe) = (0u32, 0u32);
-                for item in items {
-                    match self.expr(item) {
-                        Truth::True => yes += 1,
-                        Truth::Unknown => maybe += 1,
-                        Truth::False => {}
-                    }
-                }
-                at_least(*n, yes, maybe)
+                Truth::at_least(*n, items.iter().map(|i| self.expr(i)))
             }
         }
     }

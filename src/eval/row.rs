@@ -5,9 +5,6 @@
 use super::ValueRef;
 use crate::check::policy::{FieldId, Value};
 
-/// Symbol of a string that equals none of the policy's string constants.
-pub const NO_SYMBOL: u32 = u32::MAX;
-
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Slot {
     Missing,
@@ -16,7 +13,8 @@ pub enum Slot {
     Date(i32),
     Enum(u32),
     /// Bytes `start..start+len` of `Row::text`; `sym` is the interned id
-    /// when the text equals a string constant of the policy.
+    /// when the text equals a string constant of the policy
+    /// (`compile::NO_SYMBOL` otherwise).
     Text {
         start: u32,
         len: u32,

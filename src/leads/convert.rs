@@ -42,9 +42,6 @@ pub struct FieldReader {
     required: bool,
 }
 
-const DEFAULT_YES: &[&str] = &["true", "yes", "y", "1"];
-const DEFAULT_NO: &[&str] = &["false", "no", "n", "0"];
-
 impl FieldReader {
     pub fn new(policy: &Policy, program: &Program, field: FieldId) -> FieldReader {
         let f = &policy.fields[field];
@@ -175,7 +172,7 @@ impl FieldReader {
                 let sym = if *intern {
                     program.symbol(text)
                 } else {
-                    crate::eval::row::NO_SYMBOL
+                    crate::compile::NO_SYMBOL
                 };
                 let (start, len) = row.push_text(text);
                 Slot::Text { start, len, sym }

@@ -6,13 +6,11 @@
 
 use std::fmt;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Dialect {
-    #[value(name = "duckdb")]
     DuckDb,
     Postgres,
     Snowflake,
-    #[value(name = "bigquery")]
     BigQuery,
     Spark,
 }

@@ -411,9 +411,6 @@ struct Compiler<'a> {
     layer_of: HashMap<Node, usize>,
 }
 
-const YES: &[&str] = &["true", "yes", "y", "1"];
-const NO: &[&str] = &["false", "no", "n", "0"];
-
 /// What `leads::convert::parse_number` accepts: a decimal with at most 200
 /// digits before the point, 100 after and a two-digit exponent, so that no
 /// engine's cast can overflow (which aborts a whole PostgreSQL query).
@@ -528,8 +525,8 @@ impl Compiler<'_> {
                         .join(", ")
                 };
                 let (yes, no) = (
-                    spell(&field.true_values, YES),
-                    spell(&field.false_values, NO),
+                    spell(&field.true_values, DEFAULT_YES),
+                    spell(&field.false_values, DEFAULT_NO),
                 );
                 let yes = if yes.is_empty() { "NULL".into() } else { yes };
                 let no = if no.is_empty() { "NULL".into() } else { no };

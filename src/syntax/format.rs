@@ -6,7 +6,7 @@
 //! before the next line printed, trailing comments at the end of their line.
 
 use super::ast::*;
-use super::parser::escape;
+use super::parser::{RESERVED, escape};
 
 const INDENT: &str = "  ";
 
@@ -243,28 +243,6 @@ pub fn enum_value(value: &str) -> String {
         escape(value)
     }
 }
-
-pub const RESERVED: &[&str] = &[
-    "and",
-    "or",
-    "not",
-    "known",
-    "unknown",
-    "in",
-    "between",
-    "contains",
-    "starts",
-    "ends",
-    "within",
-    "cap",
-    "because",
-    "true",
-    "false",
-    "ignoring",
-    "when",
-    "per",
-    "overrides",
-];
 
 fn rule_line(rule: &RuleDecl, text: &str) -> String {
     let mut line = String::new();

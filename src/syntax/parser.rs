@@ -352,17 +352,14 @@ impl<'a> Builder<'a> {
                 .unwrap_or("");
             let line_has_colon = after[..after.find('\n').unwrap_or(after.len())].contains(':');
             if line_has_colon {
-                if let Some(word) = label
-                    .split_whitespace()
-                    .find(|w| crate::syntax::format::RESERVED.contains(w))
-                {
+                if let Some(word) = label.split_whitespace().find(|w| RESERVED.contains(w)) {
                     return diag.help(format!(
                         "`{word}` is a reserved word and cannot be part of a rule's name: leave it out or join the words with `_` (e.g. `rule do_{word}_x:`)"
                     ));
                 }
             }
         }
-        if crate::syntax::format::RESERVED.contains(&found) {
+        if RESERVED.contains(&found) {
             return diag.help(format!(
                 "`{found}` is a reserved word and cannot be part of a name: leave it out or join the words with `_` (e.g. `do_{found}_x`), and read the column with `from \"…\"`"
             ));
@@ -894,6 +891,30 @@ fn unescape(raw: &str) -> String {
     }
     out
 }
+
+/// Words of the language that cannot be (part of) a name; the formatter
+/// quotes an enum value that is one.
+pub const RESERVED: &[&str] = &[
+    "and",
+    "or",
+    "not",
+    "known",
+    "unknown",
+    "in",
+    "between",
+    "contains",
+    "starts",
+    "ends",
+    "within",
+    "cap",
+    "because",
+    "true",
+    "false",
+    "ignoring",
+    "when",
+    "per",
+    "overrides",
+];
 
 /// Escape a string value for printing back as a literal.
 pub fn escape(value: &str) -> String {
