@@ -1099,3 +1099,49 @@ fn json_records_with_a_key_twice_are_rejected_not_guessed() {
     );
     assert!(err.contains("2 rejected"), "{err}");
 }
+
+// ------------------------------------------------------------ issue 16
+
+/// An unnamed rule is named by its stage and its place among that stage's
+/// rules, so edits elsewhere in the policy do not rename it in the output.
+#[test]
+fn unnamed_rules_keep_their_names_when_other_lines_move() {
+    let dir = tempfile::tempdir().unwrap();
+    let leads = dir.path().join("l.csv");
+    std::fs::write(
+        &leads,
+        "Demo,Size,Student\nyes,10,no\nno,500,no\nyes,10,yes\n",
+    )
+    .unwrap();
+    let run = |text: &str| {
+        let policy = dir.path().join("p.qual");
+        std::fs::write(&policy, text).unwrap();
+        let out = qualify(&["run", policy.to_str().unwrap(), leads.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let before = run("field demo: bool from \"Demo\"\n\
+         field size: integer from \"Size\"\n\
+         field student: bool from \"Student\"\n\
+         stages cold < warm < hot\n\
+         otherwise cold\n\
+         demo => hot\n\
+         size > 100 => hot\n\
+         student => at most cold\n");
+    assert_eq!(
+        before,
+        "stage,rule\nhot,hot rule 1\nhot,hot rule 2\ncold,at most cold rule 1\n"
+    );
+    let after = run("# Fields from the CRM export\n\
+         field demo: bool from \"Demo\"\n\n\
+         field size: integer from \"Size\"\n\
+         field student: bool from \"Student\"\n\
+         stages cold < warm < hot\n\
+         otherwise cold\n\
+         size > 1 => warm\n\
+         # a comment between rules\n\
+         demo => hot\n\
+         size > 100 => hot\n\
+         student => at most cold\n");
+    assert_eq!(after, before, "no unnamed rule was renamed");
+}

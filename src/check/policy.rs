@@ -102,6 +102,11 @@ pub struct Field {
     pub default: Option<Value>,
 }
 
+/// How a yes/no cell is spelt when a field names no spellings of its own
+/// (compared ignoring case); the reader and every SQL dialect use these.
+pub const DEFAULT_YES: &[&str] = &["true", "yes", "y", "1"];
+pub const DEFAULT_NO: &[&str] = &["false", "no", "n", "0"];
+
 impl Field {
     /// Whether a lead can reach evaluation with this field missing.
     pub fn can_be_missing(&self) -> bool {
@@ -155,16 +160,40 @@ pub struct Rule {
     /// matches to `stage` (if it is higher) instead of raising it.
     pub ceiling: bool,
     pub reason: Option<String>,
-    /// 1-based line in its file, for naming unlabelled rules.
+    /// 1-based line in its file, for pointing at the rule.
     pub line: u32,
+    /// The rule's name when it has no label: its stage and its position
+    /// among the rules of that stage and kind (`SQL rule 2`, `at most MQL
+    /// rule 1`). Unlike a line number it survives edits elsewhere in the
+    /// file, so `run`'s rule column, backtests and diffs of two versions
+    /// keep naming the same rule.
+    pub positional_name: String,
 }
 
 impl Rule {
     pub fn display_name(&self) -> String {
         match &self.label {
             Some(label) => label.clone(),
-            None => format!("line {}", self.line),
+            None => self.positional_name.clone(),
         }
+    }
+}
+
+/// `positional_name` of the next unlabelled rule deciding `stage`.
+pub fn positional_rule_name(
+    rules: &[Rule],
+    stage: StageId,
+    stage_name: &str,
+    ceiling: bool,
+) -> String {
+    let position = 1 + rules
+        .iter()
+        .filter(|r| r.stage == stage && r.ceiling == ceiling)
+        .count();
+    if ceiling {
+        format!("at most {stage_name} rule {position}")
+    } else {
+        format!("{stage_name} rule {position}")
     }
 }
 

@@ -580,19 +580,28 @@ impl<'a> Resolver<'a> {
                 ceiling: rule.ceiling.is_some(),
                 reason: None,
                 line,
+                positional_name: format!("the rule on line {line}"),
             });
             return;
         };
         let line = self.line_of(span);
+        let ceiling = rule.ceiling.is_some();
+        let positional_name = positional_rule_name(
+            &self.policy.rules,
+            stage,
+            &self.policy.stages[stage].name,
+            ceiling,
+        );
         self.policy.rules.push(Rule {
             label: rule.label.as_ref().map(|l| l.text.clone()),
             loc: self.loc(span),
             expr,
             stage,
             stage_loc: self.loc(rule.stage.span),
-            ceiling: rule.ceiling.is_some(),
+            ceiling,
             reason: rule.reason.as_ref().map(|r| r.value.clone()),
             line,
+            positional_name,
         });
         if let Some(overrides) = rule.overrides {
             self.warn_overrides(rule, overrides);

@@ -383,6 +383,7 @@ pub fn policy(seed: u64) -> Policy {
             ceiling,
             reason: None,
             line: r as u32 + 1,
+            positional_name: format!("r{r}"),
         });
     }
     g.policy
