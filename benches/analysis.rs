@@ -77,6 +77,7 @@ fn main() {
             &[text.as_str()],
             &path,
             &Default::default(),
+            None,
             as_of,
         )
         .unwrap();

@@ -6,6 +6,7 @@
 //! file = "data/leads.csv"   # relative to this file
 //! min_pass_rate = "1%"      # or 0.01
 //! max_missing = "30%"
+//! outcome = "Converted"     # or "Status=Won": conversion rates in hovers
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -13,6 +14,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::analysis::sample::Thresholds;
+use crate::files::ReadError;
+use crate::leads::outcome::Outcome;
 
 pub const FILE_NAME: &str = "qualify.toml";
 
@@ -28,6 +31,9 @@ struct SampleSection {
     file: PathBuf,
     min_pass_rate: Option<Rate>,
     max_missing: Option<Rate>,
+    /// The column saying whether a lead converted: `Converted` or
+    /// `Status=Won`.
+    outcome: Option<String>,
 }
 
 /// A share, written `0.01` or `"1%"`.
@@ -72,6 +78,8 @@ pub struct Sample {
     pub thresholds: Thresholds,
     /// The `qualify.toml` they came from.
     pub origin: PathBuf,
+    /// Whether each sample lead converted, when the sample says.
+    pub outcome: Option<Outcome>,
 }
 
 /// Which sample the strictness findings use: the command line's options or
@@ -97,19 +105,63 @@ impl Default for SampleChoice {
     }
 }
 
-/// The sample a policy is measured on: the one chosen, else its qualify.toml.
-pub fn sample_for(choice: &SampleChoice, policy: &Path) -> Result<Option<Sample>, String> {
+/// Why the project settings could not be used.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: {error}", path.display())]
+    Read { path: PathBuf, error: ReadError },
+    /// Where and what, without the excerpt toml would quote: if the file is
+    /// not a qualify.toml at all, its lines are not shown.
+    #[error("{}: {at}{message}", path.display())]
+    Syntax {
+        path: PathBuf,
+        at: String,
+        message: String,
+    },
+    #[error("{}: {key}: {message}", path.display())]
+    Setting {
+        path: PathBuf,
+        key: &'static str,
+        message: String,
+    },
+}
+
+/// The sample a policy is measured on: the one chosen, else its
+/// qualify.toml. `read` gives a file's text, `Ok(None)` when there is no
+/// such file (the database reads it, so it knows to ask again when the file
+/// appears).
+pub fn sample_for(
+    choice: &SampleChoice,
+    policy: &Path,
+    mut read: impl FnMut(&Path) -> Result<Option<String>, ReadError>,
+) -> Result<Option<Sample>, ConfigError> {
     let mut sample = match (&choice.file, choice.use_config) {
         (Some(file), _) => Some(Sample {
             file: file.clone(),
             thresholds: Default::default(),
             origin: PathBuf::from("--sample"),
+            outcome: None,
         }),
         (None, false) => None,
-        (None, true) => match find(policy) {
-            Some(toml) => read(&toml)?,
-            None => None,
-        },
+        (None, true) => {
+            let mut found = None;
+            for candidate in candidates(policy) {
+                match read(&candidate) {
+                    Ok(None) => continue,
+                    Ok(Some(text)) => {
+                        found = parse(&shown(&candidate), &text)?;
+                        break;
+                    }
+                    Err(error) => {
+                        return Err(ConfigError::Read {
+                            path: shown(&candidate),
+                            error,
+                        });
+                    }
+                }
+            }
+            found
+        }
     };
     if let Some(sample) = &mut sample {
         if let Some(rate) = choice.min_pass_rate {
@@ -122,62 +174,76 @@ pub fn sample_for(choice: &SampleChoice, policy: &Path) -> Result<Option<Sample>
     Ok(sample)
 }
 
-/// The nearest `qualify.toml` at or above the policy's folder.
-pub fn find(policy: &Path) -> Option<PathBuf> {
-    let absolute = std::fs::canonicalize(policy).ok()?;
-    let found = absolute
+/// Where a `qualify.toml` for the policy may be: at or above its folder,
+/// nearest first.
+pub fn candidates(policy: &Path) -> Vec<PathBuf> {
+    let absolute = std::fs::canonicalize(policy).unwrap_or_else(|_| {
+        std::env::current_dir()
+            .map(|d| d.join(policy))
+            .unwrap_or_else(|_| policy.to_path_buf())
+    });
+    absolute
         .ancestors()
         .skip(1)
         .map(|dir| dir.join(FILE_NAME))
-        .find(|candidate| candidate.is_file())?;
-    // Shown in messages: relative to where the command runs, when inside it.
+        .collect()
+}
+
+/// A path as shown in messages: relative to where the command runs, when
+/// inside it.
+fn shown(path: &Path) -> PathBuf {
     let here = std::env::current_dir()
         .ok()
         .and_then(|d| std::fs::canonicalize(d).ok());
-    match here.and_then(|h| found.strip_prefix(h).ok().map(Path::to_path_buf)) {
-        Some(relative) => Some(relative),
-        None => Some(found),
+    match here.and_then(|h| path.strip_prefix(h).ok().map(Path::to_path_buf)) {
+        Some(relative) => relative,
+        None => path.to_path_buf(),
     }
 }
 
-/// Read a `qualify.toml`; paths in it are relative to its folder.
-pub fn read(path: &Path) -> Result<Option<Sample>, String> {
-    // Read as policies are: a regular file of bounded size (a qualify.toml
-    // may be a link to anything).
-    let text = crate::db::read_policy_text(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    // Where and what, without the excerpt toml would quote: if the file is
-    // not a qualify.toml at all, its lines are not shown.
-    let file: File = toml::from_str(&text).map_err(|e| {
-        let at = e.span().map_or(String::new(), |span| {
-            let before = text.get(..span.start).unwrap_or(&text);
+/// A `qualify.toml`'s text, from `path`; paths in it are relative to its
+/// folder.
+pub fn parse(path: &Path, text: &str) -> Result<Option<Sample>, ConfigError> {
+    let file: File = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+        path: path.to_path_buf(),
+        at: e.span().map_or(String::new(), |span| {
+            let before = text.get(..span.start).unwrap_or(text);
             let line = before.matches('\n').count() + 1;
             let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
                 .chars()
                 .count()
                 + 1;
             format!("line {line}, column {column}: ")
-        });
-        format!("{}: {at}{}", path.display(), e.message().trim_end())
+        }),
+        message: e.message().trim_end().to_string(),
     })?;
     let Some(section) = file.sample else {
         return Ok(None);
     };
     let dir = path.parent().unwrap_or(Path::new("."));
+    let setting = |key: &'static str| {
+        move |message: String| ConfigError::Setting {
+            path: path.to_path_buf(),
+            key,
+            message,
+        }
+    };
     let mut thresholds = Thresholds::default();
     if let Some(rate) = &section.min_pass_rate {
-        thresholds.min_pass_rate = rate
-            .share()
-            .map_err(|e| format!("{}: min_pass_rate: {e}", path.display()))?;
+        thresholds.min_pass_rate = rate.share().map_err(setting("min_pass_rate"))?;
     }
     if let Some(rate) = &section.max_missing {
-        thresholds.max_missing = rate
-            .share()
-            .map_err(|e| format!("{}: max_missing: {e}", path.display()))?;
+        thresholds.max_missing = rate.share().map_err(setting("max_missing"))?;
     }
+    let outcome = match &section.outcome {
+        Some(text) => Some(Outcome::parse(text).map_err(setting("outcome"))?),
+        None => None,
+    };
     Ok(Some(Sample {
         file: dir.join(section.file),
         thresholds,
         origin: path.to_path_buf(),
+        outcome,
     }))
 }
 

@@ -7,16 +7,54 @@ use std::sync::{Arc, Mutex};
 
 use crate::check::names::NameIndex;
 use crate::check::{self, Checked, Unit};
-use crate::config::{Sample, SampleChoice};
+use crate::config::{ConfigError, Sample, SampleChoice};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::syntax::{self, ItemKind, Parsed};
 
+/// Reading a policy from disk is below the database (`qualify.toml` is read
+/// the same way); the paths through `db` stay.
+pub use crate::files::{MAX_POLICY_BYTES, ReadError, read_policy_text};
+
+/// A file a query reads: a policy, an import, a `qualify.toml`. There is one
+/// for every path a query asked about, including paths that could not be
+/// read (then `text` is empty and `unreadable` says why), so that creating,
+/// changing or deleting the file on disk re-runs exactly the queries that
+/// looked at it (`Database::reread`).
 #[salsa::input(debug)]
 pub struct SourceFile {
     #[returns(ref)]
     pub path: PathBuf,
     #[returns(ref)]
     pub text: String,
+    #[returns(ref)]
+    pub unreadable: Option<ReadError>,
+}
+
+/// A lead file a query reads as a whole (the sample): not held in the
+/// database, but its size and modification time are, so a change on disk
+/// re-runs the queries that read it.
+#[salsa::input(debug)]
+pub struct DataFile {
+    #[returns(ref)]
+    pub path: PathBuf,
+    pub stamp: Option<FileStamp>,
+}
+
+/// What says a data file changed without reading it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FileStamp {
+    pub len: u64,
+    pub modified: Option<std::time::SystemTime>,
+}
+
+impl FileStamp {
+    pub fn of(path: &Path) -> Option<FileStamp> {
+        let metadata = std::fs::metadata(path).ok()?;
+        Some(FileStamp {
+            len: metadata.len(),
+            modified: metadata.modified().ok(),
+        })
+    }
 }
 
 /// Settings every analysis depends on; one per database.
@@ -27,93 +65,21 @@ pub struct Settings {
     /// Which sample lead file measures pass rates.
     #[returns(ref)]
     pub sample: SampleChoice,
-    /// Bumped when a file read outside the database changes on disk (a
-    /// sample lead file, a qualify.toml), so queries that read it run again.
-    pub disk_generation: u64,
 }
 
 #[salsa::db]
 pub trait Db: salsa::Database {
-    /// The file at `path`, read from disk on first use (or set by the editor).
+    /// The input for the file at `path`, read from disk on first use (or set
+    /// by the editor); it exists even when the file cannot be read.
+    fn file_at(&self, path: &Path) -> SourceFile;
+    /// The input for a lead file read outside the database.
+    fn data_file(&self, path: &Path) -> DataFile;
+    fn settings(&self) -> Settings;
+
+    /// The file at `path` when it can be read.
     fn load(&self, path: &Path) -> Option<SourceFile>;
     /// As `load`, saying why a file cannot be read.
     fn try_load(&self, path: &Path) -> Result<SourceFile, ReadError>;
-    fn settings(&self) -> Settings;
-}
-
-/// The largest policy file read from disk. Policies are text written by
-/// people; a file this large is a mistake (or `/dev/zero`), not a policy.
-pub const MAX_POLICY_BYTES: u64 = 4 << 20;
-
-/// Why a policy file was not read.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ReadError {
-    NotFound,
-    /// Another error from the file system (permission denied, …).
-    Io(String),
-    /// A FIFO, a device, a socket or a folder: never opened, since reading
-    /// one can block forever or never end.
-    NotRegular,
-    /// Larger than `MAX_POLICY_BYTES`.
-    TooLarge,
-    NotUtf8,
-}
-
-impl std::fmt::Display for ReadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ReadError::NotFound => write!(f, "no such file"),
-            ReadError::Io(e) => write!(f, "{e}"),
-            ReadError::NotRegular => write!(f, "not a regular file"),
-            ReadError::TooLarge => write!(
-                f,
-                "larger than {} MiB, the limit for a policy file",
-                MAX_POLICY_BYTES >> 20
-            ),
-            ReadError::NotUtf8 => write!(f, "not UTF-8 text"),
-        }
-    }
-}
-
-/// A policy's text from disk: only a regular file, at most
-/// `MAX_POLICY_BYTES`, and UTF-8. Never blocks on a FIFO or a device, and
-/// never reads more than the limit, whatever the file claims to be.
-pub fn read_policy_text(path: &Path) -> Result<String, ReadError> {
-    use std::io::Read;
-    let io = |e: std::io::Error| match e.kind() {
-        std::io::ErrorKind::NotFound => ReadError::NotFound,
-        _ => ReadError::Io(e.to_string()),
-    };
-    // Checked before opening: opening a FIFO waits for a writer.
-    if !std::fs::metadata(path).map_err(io)?.is_file() {
-        return Err(ReadError::NotRegular);
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        // Should the file be swapped for a FIFO after the check, opening it
-        // still does not wait.
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK);
-    }
-    let file = options.open(path).map_err(io)?;
-    let metadata = file.metadata().map_err(io)?;
-    if !metadata.is_file() {
-        return Err(ReadError::NotRegular);
-    }
-    if metadata.len() > MAX_POLICY_BYTES {
-        return Err(ReadError::TooLarge);
-    }
-    // Files in /proc claim a length of 0: the limit holds while reading too.
-    let mut bytes = Vec::with_capacity(metadata.len() as usize);
-    file.take(MAX_POLICY_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() as u64 > MAX_POLICY_BYTES {
-        return Err(ReadError::TooLarge);
-    }
-    String::from_utf8(bytes).map_err(|_| ReadError::NotUtf8)
 }
 
 #[salsa::db]
@@ -121,6 +87,7 @@ pub fn read_policy_text(path: &Path) -> Result<String, ReadError> {
 pub struct Database {
     storage: salsa::Storage<Self>,
     files: Arc<Mutex<HashMap<PathBuf, SourceFile>>>,
+    data_files: Arc<Mutex<HashMap<PathBuf, DataFile>>>,
     settings: Arc<Mutex<Option<Settings>>>,
 }
 
@@ -129,45 +96,109 @@ impl salsa::Database for Database {}
 
 #[salsa::db]
 impl Db for Database {
+    fn file_at(&self, path: &Path) -> SourceFile {
+        let key = file_key(path);
+        if let Some(file) = self.files.lock().unwrap().get(&key) {
+            return *file;
+        }
+        let (text, unreadable) = match read_policy_text(path) {
+            Ok(text) => (text, None),
+            Err(e) => (String::new(), Some(e)),
+        };
+        let file = SourceFile::new(self, normalize(path), text, unreadable);
+        // Another thread may have read it meanwhile: one input per file.
+        *self.files.lock().unwrap().entry(key).or_insert(file)
+    }
+
+    fn data_file(&self, path: &Path) -> DataFile {
+        let key = file_key(path);
+        if let Some(file) = self.data_files.lock().unwrap().get(&key) {
+            return *file;
+        }
+        let file = DataFile::new(self, path.to_path_buf(), FileStamp::of(path));
+        *self.data_files.lock().unwrap().entry(key).or_insert(file)
+    }
+
+    fn settings(&self) -> Settings {
+        *self.settings.lock().unwrap().get_or_insert_with(|| {
+            Settings::new(self, crate::check::today(), SampleChoice::default())
+        })
+    }
+
     fn load(&self, path: &Path) -> Option<SourceFile> {
         self.try_load(path).ok()
     }
 
     fn try_load(&self, path: &Path) -> Result<SourceFile, ReadError> {
-        let key = file_key(path);
-        if let Some(file) = self.files.lock().unwrap().get(&key) {
-            return Ok(*file);
+        let file = self.file_at(path);
+        match file.unreadable(self) {
+            Some(e) => Err(e.clone()),
+            None => Ok(file),
         }
-        let text = read_policy_text(path)?;
-        let file = SourceFile::new(self, normalize(path), text);
-        // Another thread may have read it meanwhile: one input per file.
-        Ok(*self.files.lock().unwrap().entry(key).or_insert(file))
-    }
-
-    fn settings(&self) -> Settings {
-        *self.settings.lock().unwrap().get_or_insert_with(|| {
-            Settings::new(self, crate::check::today(), SampleChoice::default(), 0)
-        })
     }
 }
 
 impl Database {
     /// Set (or replace) a file's text, as the editor does on every change.
     pub fn set_file(&mut self, path: &Path, text: String) -> SourceFile {
+        self.set_contents(path, Ok(text))
+    }
+
+    fn set_contents(&mut self, path: &Path, contents: Result<String, ReadError>) -> SourceFile {
         use salsa::Setter;
-        let key = file_key(path);
-        let existing = self.files.lock().unwrap().get(&key).copied();
+        let (text, unreadable) = match contents {
+            Ok(text) => (text, None),
+            Err(e) => (String::new(), Some(e)),
+        };
+        let existing = self.existing(path);
         match existing {
             Some(file) => {
                 if file.text(self) != &text {
                     file.set_text(self).to(text);
                 }
+                if file.unreadable(self) != &unreadable {
+                    file.set_unreadable(self).to(unreadable);
+                }
                 file
             }
             None => {
-                let file = SourceFile::new(self, normalize(path), text);
-                self.files.lock().unwrap().insert(key, file);
+                let file = SourceFile::new(self, normalize(path), text, unreadable);
+                self.files.lock().unwrap().insert(file_key(path), file);
                 file
+            }
+        }
+    }
+
+    /// The input a query already made for `path`. A file that did not
+    /// exist was keyed by its written path, one that did by its canonical
+    /// path; after a creation or a deletion either may be the one.
+    fn existing(&self, path: &Path) -> Option<SourceFile> {
+        let files = self.files.lock().unwrap();
+        files
+            .get(&file_key(path))
+            .or_else(|| files.get(&normalize(path)))
+            .copied()
+    }
+
+    /// A file changed on disk (created, edited, deleted): read it again if a
+    /// query has read it, so the queries that did re-run. Files the editor
+    /// holds open are set with `set_file` instead.
+    pub fn reread(&mut self, path: &Path) {
+        use salsa::Setter;
+        if self.existing(path).is_some() {
+            self.set_contents(path, read_policy_text(path));
+        }
+        let data = {
+            let files = self.data_files.lock().unwrap();
+            files
+                .get(&file_key(path))
+                .or_else(|| files.get(&normalize(path)))
+                .copied()
+        };
+        if let Some(data) = data {
+            let stamp = FileStamp::of(path);
+            if *data.stamp(self) != stamp {
+                data.set_stamp(self).to(stamp);
             }
         }
     }
@@ -189,18 +220,13 @@ impl Database {
         }
     }
 
-    /// Something read from disk outside the database (a sample, a
-    /// qualify.toml) changed: read it again.
-    pub fn disk_changed(&mut self) {
-        use salsa::Setter;
-        let settings = self.settings();
-        let next = settings.disk_generation(self) + 1;
-        settings.set_disk_generation(self).to(next);
-    }
-
-    /// Every file the database holds.
+    /// Every file the database holds that could be read.
     pub fn files(&self) -> Vec<SourceFile> {
-        self.files.lock().unwrap().values().copied().collect()
+        let files: Vec<SourceFile> = self.files.lock().unwrap().values().copied().collect();
+        files
+            .into_iter()
+            .filter(|f| f.unreadable(self).is_none())
+            .collect()
     }
 
     pub fn file(&self, path: &Path) -> Option<SourceFile> {
@@ -506,12 +532,67 @@ pub fn names(db: &dyn Db, file: SourceFile) -> NameIndex {
     check::names::index(&checked.policy, &modules)
 }
 
-/// The sample settings in force for a policy file.
+/// Why a policy's sample could not be measured: what reaches the editor
+/// and `qualify check`, each with its own code.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum SampleError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{message} (the sample named in {})", origin.display())]
+    Unreadable {
+        file: PathBuf,
+        origin: PathBuf,
+        message: String,
+    },
+}
+
+impl SampleError {
+    pub fn code(&self) -> Code {
+        match self {
+            SampleError::Config(_) => Code::ConfigUnreadable,
+            SampleError::Unreadable { .. } => Code::SampleUnreadable,
+        }
+    }
+
+    /// The error as a diagnostic of `policy`, on its first line: `qualify
+    /// check` and the editor report it alike.
+    pub fn diagnostic(&self, policy: &Path) -> Diagnostic {
+        let help = match self {
+            SampleError::Config(_) => {
+                "fix the file, or check without it (`--no-config`, or the editor setting `qualify.noConfig`)".to_string()
+            }
+            SampleError::Unreadable { origin, .. } => format!(
+                "check the sample's path (`[sample] file` in {}, or `--sample`) and that the file is a lead file",
+                origin.display()
+            ),
+        };
+        Diagnostic::new(
+            self.code(),
+            policy.to_path_buf(),
+            crate::span::Span::new(0, 0),
+            match self {
+                SampleError::Config(_) => format!("the project settings cannot be used: {self}"),
+                SampleError::Unreadable { .. } => format!("the sample cannot be read: {self}"),
+            },
+        )
+        .help(help)
+    }
+}
+
+/// The sample settings in force for a policy file. Every `qualify.toml`
+/// looked for is read through the database, found or not, so creating,
+/// editing or deleting one re-runs this query.
 #[salsa::tracked(returns(ref))]
-pub fn sample_config(db: &dyn Db, file: SourceFile) -> Result<Option<Sample>, String> {
+pub fn sample_config(db: &dyn Db, file: SourceFile) -> Result<Option<Sample>, ConfigError> {
     let settings = db.settings();
-    settings.disk_generation(db);
-    crate::config::sample_for(settings.sample(db), file.path(db))
+    crate::config::sample_for(settings.sample(db), file.path(db), |path| {
+        let toml = db.file_at(path);
+        match toml.unreadable(db) {
+            None => Ok(Some(toml.text(db).clone())),
+            Some(ReadError::NotFound | ReadError::NotRegular) => Ok(None),
+            Some(e) => Err(e.clone()),
+        }
+    })
 }
 
 /// The policy measured on its sample: `None` when no sample is configured or
@@ -520,18 +601,19 @@ pub fn sample_config(db: &dyn Db, file: SourceFile) -> Result<Option<Sample>, St
 pub fn sample_report(
     db: &dyn Db,
     file: SourceFile,
-) -> Option<Result<(Sample, crate::analysis::sample::Report), String>> {
+) -> Option<Result<(Sample, crate::analysis::sample::Report), SampleError>> {
     let sample = match sample_config(db, file) {
         Ok(Some(sample)) => sample.clone(),
         Ok(None) => return None,
-        Err(e) => return Some(Err(e.clone())),
+        Err(e) => return Some(Err(e.clone().into())),
     };
     let checked = checked(db, file);
     if checked.has_errors() {
         return None;
     }
+    // Read again when the file changes on disk.
+    db.data_file(&sample.file).stamp(db);
     let settings = db.settings();
-    settings.disk_generation(db);
     let policy = &checked.policy;
     let texts = sources(db, policy);
     let report = crate::analysis::sample::findings_interruptible(
@@ -539,15 +621,14 @@ pub fn sample_report(
         &texts,
         &sample.file,
         &sample.thresholds,
+        sample.outcome.as_ref(),
         *settings.as_of(db),
         &|| db.unwind_if_revision_cancelled(),
     )
-    .map_err(|e| {
-        format!(
-            "{} ({}): {e}",
-            sample.file.display(),
-            sample.origin.display()
-        )
+    .map_err(|message| SampleError::Unreadable {
+        file: sample.file.clone(),
+        origin: sample.origin.clone(),
+        message,
     });
     Some(report.map(|report| (sample, report)))
 }

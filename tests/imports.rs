@@ -336,6 +336,7 @@ fn a_broken_qualify_toml_is_reported_without_its_content() {
         let all = text(&out);
         assert_ne!(out.status.code(), Some(0), "{all}");
         assert!(all.contains("qualify.toml"), "{all}");
+        assert!(all.contains("Q0401"), "{all}");
         assert!(!all.contains(SECRET), "{all}");
     }
     #[cfg(unix)]

@@ -910,3 +910,158 @@ async fn sample_rows_that_cannot_be_read_are_reported_not_dropped() {
     assert_eq!(note["severity"], 3);
     lsp.shutdown().await;
 }
+
+/// Files the queries read from disk are database inputs, found or not: the
+/// editor reports what is on disk now without the importer being touched.
+#[tokio::test]
+async fn imports_and_qualify_toml_changing_on_disk_recheck_the_open_policy() {
+    let (_dir, ws) = workspace("b2b-saas");
+    let policy = ws.join("policy.qual");
+    let text = format!(
+        "import \"extra.qual\"\n{}",
+        std::fs::read_to_string(&policy).unwrap()
+    );
+    std::fs::write(&policy, &text).unwrap();
+    let extra = ws.join("extra.qual");
+    let changed =
+        |path: &Path, kind: u32| json!({ "changes": [{ "uri": uri(path), "type": kind }] });
+    let (created, edited, deleted) = (1, 2, 3);
+    let mut lsp = Lsp::start(&ws, json!({ "asOf": "2026-06-01" })).await;
+    lsp.open(&policy, &text).await;
+    assert!(
+        codes(&lsp.diagnostics(&policy).await).contains(&"Q0003".to_string()),
+        "the import is missing"
+    );
+
+    // Created on disk: the error goes, though the policy was not edited.
+    std::fs::write(&extra, "criterion big deal: budget >= $100_000\n").unwrap();
+    lsp.notify("workspace/didChangeWatchedFiles", changed(&extra, created))
+        .await;
+    let published = lsp
+        .published(&policy, |p| {
+            !codes(&p["diagnostics"]).contains(&"Q0003".to_string())
+        })
+        .await;
+    assert!(
+        !codes(&published["diagnostics"])
+            .iter()
+            .any(|c| c.as_str() < "Q0200"),
+        "{published:#}"
+    );
+
+    // Edited on disk: its importer is checked again.
+    std::fs::write(&extra, "criterion big deal: budjet >= $100_000\n").unwrap();
+    lsp.notify("workspace/didChangeWatchedFiles", changed(&extra, edited))
+        .await;
+    lsp.published(&policy, |p| {
+        codes(&p["diagnostics"]).contains(&"Q0004".to_string())
+    })
+    .await;
+
+    // Deleted: missing again, not the old text.
+    std::fs::remove_file(&extra).unwrap();
+    lsp.notify("workspace/didChangeWatchedFiles", changed(&extra, deleted))
+        .await;
+    lsp.published(&policy, |p| {
+        codes(&p["diagnostics"]).contains(&"Q0003".to_string())
+    })
+    .await;
+    std::fs::write(&extra, "criterion big deal: budget >= $100_000\n").unwrap();
+    lsp.notify("workspace/didChangeWatchedFiles", changed(&extra, created))
+        .await;
+    lsp.published(&policy, |p| {
+        !codes(&p["diagnostics"]).contains(&"Q0003".to_string())
+    })
+    .await;
+
+    // A qualify.toml created beside it brings the sample's findings; a
+    // broken one is reported under its own code, not a finding's.
+    let toml = ws.join("qualify.toml");
+    std::fs::write(
+        &toml,
+        "[sample]\nfile = \"leads.csv\"\nmin_pass_rate = \"30%\"\n",
+    )
+    .unwrap();
+    lsp.notify("workspace/didChangeWatchedFiles", changed(&toml, created))
+        .await;
+    lsp.published(&policy, |p| {
+        codes(&p["diagnostics"]).contains(&"Q0310".to_string())
+    })
+    .await;
+    std::fs::write(&toml, "[sample]\nfile = \"missing.csv\"\n").unwrap();
+    lsp.notify("workspace/didChangeWatchedFiles", changed(&toml, edited))
+        .await;
+    let published = lsp
+        .published(&policy, |p| {
+            codes(&p["diagnostics"]).contains(&"Q0402".to_string())
+        })
+        .await;
+    assert!(!codes(&published["diagnostics"]).contains(&"Q0310".to_string()));
+    std::fs::write(&toml, "[sample\nfile = \"leads.csv\"\n").unwrap();
+    lsp.notify("workspace/didChangeWatchedFiles", changed(&toml, edited))
+        .await;
+    lsp.published(&policy, |p| {
+        codes(&p["diagnostics"]).contains(&"Q0401".to_string())
+    })
+    .await;
+    std::fs::remove_file(&toml).unwrap();
+    lsp.notify("workspace/didChangeWatchedFiles", changed(&toml, deleted))
+        .await;
+    lsp.published(&policy, |p| {
+        let codes = codes(&p["diagnostics"]);
+        !codes.contains(&"Q0401".to_string()) && !codes.contains(&"Q0310".to_string())
+    })
+    .await;
+    lsp.shutdown().await;
+}
+
+/// With an outcome column named in qualify.toml, a rule's hover says how
+/// the sample leads it matches converted, next to its pass rate; the
+/// figures are counted here independently from the lead file.
+#[tokio::test]
+async fn a_sample_with_an_outcome_shows_conversion_in_rule_hovers() {
+    let (_dir, ws) = workspace("x-education");
+    std::fs::write(
+        ws.join("qualify.toml"),
+        "[sample]\nfile = \"leads.csv\"\noutcome = \"Converted\"\n",
+    )
+    .unwrap();
+    let path = ws.join("policy.qual");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lsp = Lsp::start(&ws, json!({ "asOf": "2026-06-01" })).await;
+    lsp.open(&path, &text).await;
+    lsp.diagnostics(&path).await;
+    let (line, ch) = position_of(&text, "rule relevant", 7);
+    let hover = lsp.at("textDocument/hover", &path, line, ch).await;
+    let value = hover["contents"]["value"].as_str().unwrap().to_string();
+
+    // The same figures from the file: leads rated "High in Relevance", and
+    // how many of them (and of all leads) converted.
+    let mut reader = csv::Reader::from_path(ws.join("leads.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (quality, converted) = (column("Lead Quality"), column("Converted"));
+    let (mut all, mut all_converted, mut matched, mut matched_converted) = (0, 0, 0, 0);
+    for record in reader.records() {
+        let record = record.unwrap();
+        let yes = &record[converted] == "1";
+        all += 1;
+        all_converted += usize::from(yes);
+        if &record[quality] == "High in Relevance" {
+            matched += 1;
+            matched_converted += usize::from(yes);
+        }
+    }
+    assert!(
+        matched > 0 && matched_converted > 0,
+        "the example has such leads"
+    );
+    let share = |part: usize, whole: usize| qualify::analysis::sample::percent(part, whole);
+    let expected = format!(
+        "Of those with a known outcome, {} converted: {matched_converted} of {matched}, against {} of all sample leads.",
+        share(matched_converted, matched),
+        share(all_converted, all)
+    );
+    assert!(value.contains(&expected), "{value}\nexpected: {expected}");
+    lsp.shutdown().await;
+}

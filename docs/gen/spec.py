@@ -1192,3 +1192,46 @@ otherwise unqualified
 rule demo: demo requested => SQL
 rule hold: budget unknown or budget known => at most MQL
 """})])
+
+SIMPLE_POLICY = """field lead id: string key from "Lead ID"
+field company size: integer from "Employees" default 0
+field demo requested: bool from "Demo" default false
+stages unqualified < SQL
+otherwise unqualified
+rule curious: demo requested => SQL
+"""
+
+E("Q0401", "config-unreadable",
+"""The `qualify.toml` found beside the policy or in a folder above it cannot be used: it is
+not TOML, it has a key Qualify does not know, a share that is not between 0% and 100%, or it
+cannot be read. The message gives the line and column but never quotes the file (it may be a
+link to anything). The editor shows the same error on the policy's first line, and reports it
+again as soon as the file changes on disk.""",
+{"qualify.toml": """[sample]
+file = "leads.csv"
+min_pass_rate = "150%"
+""", "leads.csv": SAMPLE_LEADS, "policy.qual": SIMPLE_POLICY},
+"""Correct the setting the message names (here a share above 100%), or check without the file
+(`--no-config`):
+
+```toml
+[sample]
+file = "leads.csv"
+min_pass_rate = "1%"
+```""",
+{"qualify.toml": SAMPLE_TOML, "leads.csv": SAMPLE_LEADS, "policy.qual": SIMPLE_POLICY})
+
+E("Q0402", "sample-unreadable",
+"""The sample lead file (`--sample FILE`, or `[sample] file` in a `qualify.toml`) cannot be
+read: it does not exist, it lacks a column the policy needs, or it is not a lead file. The
+strictness findings (Q0310–Q0312) need it, so none are reported until it is fixed.""",
+{"qualify.toml": """[sample]
+file = "leads-2026.csv"
+""", "leads.csv": SAMPLE_LEADS, "policy.qual": SIMPLE_POLICY},
+"""Point `[sample] file` at the lead file (paths are relative to the `qualify.toml`):
+
+```toml
+[sample]
+file = "leads.csv"
+```""",
+{"qualify.toml": SAMPLE_TOML, "leads.csv": SAMPLE_LEADS, "policy.qual": SIMPLE_POLICY})

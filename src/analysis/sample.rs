@@ -12,6 +12,7 @@ use crate::check::{Expr, ExprKind, FieldId, Loc, Policy, RuleId};
 use crate::compile::Program;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::eval::{Machine, Slot, Truth};
+use crate::leads::outcome::Outcome;
 
 /// Thresholds, from `qualify.toml` or the command line.
 #[derive(Clone, Debug, PartialEq)]
@@ -41,6 +42,21 @@ pub struct SampleStats {
     pub criterion_passes: Vec<usize>,
     pub stage_reached: Vec<usize>,
     pub missing: Vec<usize>,
+    /// With an outcome column: what the leads did.
+    pub conversions: Option<Conversions>,
+}
+
+/// How many sample leads converted, overall and among those each rule lets
+/// through; leads whose outcome is empty are not counted.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Conversions {
+    /// Leads whose outcome is known.
+    pub known: usize,
+    pub converted: usize,
+    /// Per rule: leads it matches whose outcome is known, and of those the
+    /// leads that converted.
+    pub rule_known: Vec<usize>,
+    pub rule_converted: Vec<usize>,
 }
 
 /// Count, over the sample, what every rule and criterion lets through.
@@ -48,6 +64,7 @@ pub fn statistics(
     policy: &Policy,
     program: &Program,
     rows: &[crate::eval::Row],
+    outcome: Option<(&Outcome, FieldId)>,
     as_of: i32,
     interrupt: &dyn Fn(),
 ) -> SampleStats {
@@ -59,6 +76,11 @@ pub fn statistics(
         criterion_passes: vec![0; policy.criteria.len()],
         stage_reached: vec![0; policy.stages.len()],
         missing: vec![0; policy.fields.len()],
+        conversions: outcome.map(|_| Conversions {
+            rule_known: vec![0; policy.rules.len()],
+            rule_converted: vec![0; policy.rules.len()],
+            ..Conversions::default()
+        }),
     };
     for (i, row) in rows.iter().enumerate() {
         if i % 4096 == 0 {
@@ -68,9 +90,18 @@ pub fn statistics(
         if let Some(stage) = decision.stage {
             stats.stage_reached[stage] += 1;
         }
+        let converted = outcome.and_then(|(o, field)| o.converted(row, field));
+        if let (Some(c), Some(converted)) = (&mut stats.conversions, converted) {
+            c.known += 1;
+            c.converted += usize::from(converted);
+        }
         for rule in &program.rules {
             if machine.truth(program, row, rule.cond) == Truth::True {
                 stats.rule_passes[rule.rule] += 1;
+                if let (Some(c), Some(converted)) = (&mut stats.conversions, converted) {
+                    c.rule_known[rule.rule] += 1;
+                    c.rule_converted[rule.rule] += usize::from(converted);
+                }
             }
         }
         for (c, &node) in program.criteria.iter().enumerate() {
@@ -109,9 +140,10 @@ pub fn findings(
     sources: &[&str],
     sample: &Path,
     thresholds: &Thresholds,
+    outcome: Option<&Outcome>,
     as_of: i32,
 ) -> Result<Report, String> {
-    findings_interruptible(policy, sources, sample, thresholds, as_of, &|| {})
+    findings_interruptible(policy, sources, sample, thresholds, outcome, as_of, &|| {})
 }
 
 /// `findings`, calling `interrupt` now and then; it may unwind to abandon
@@ -121,13 +153,29 @@ pub fn findings_interruptible(
     sources: &[&str],
     sample: &Path,
     thresholds: &Thresholds,
+    outcome: Option<&Outcome>,
     as_of: i32,
     interrupt: &dyn Fn(),
 ) -> Result<Report, String> {
-    let program = Program::compile(policy);
+    // The outcome is read as one more field, after the policy's own, so
+    // every id of the policy stays as it is.
+    let with_outcome;
+    let (policy, outcome) = match outcome {
+        Some(o) => {
+            let mut extended = policy.clone();
+            let field = o.add_to(&mut extended);
+            with_outcome = extended;
+            (&with_outcome, Some((o, field)))
+        }
+        None => (policy, None),
+    };
+    let mut program = Program::compile(policy);
+    if let Some((_, field)) = outcome {
+        program.reads[field] = true;
+    }
     let loaded = crate::leads::load(sample, policy, &program, None)?;
     interrupt();
-    let mut stats = statistics(policy, &program, &loaded.rows, as_of, interrupt);
+    let mut stats = statistics(policy, &program, &loaded.rows, outcome, as_of, interrupt);
     stats.rejected = loaded.rejects.len();
     let read = Read {
         leads: loaded.rows.len(),

@@ -54,7 +54,13 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             continue;
         }
         if let Some(report) = db::sample_report(&db, file) {
-            let (sample, report) = report.as_ref().map_err(|e| format!("sample: {e}"))?;
+            let (sample, report) = match report {
+                Ok(measured) => measured,
+                Err(error) => {
+                    all.push(error.diagnostic(file.path(&db)));
+                    continue;
+                }
+            };
             let read = &report.read;
             // Rows the sample could not read are not counted; say so, so
             // pass rates are not taken for the whole file.

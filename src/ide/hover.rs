@@ -69,6 +69,11 @@ fn field(policy: &Policy, f: usize, sample: Option<&Report>) -> String {
     let field = &policy.fields[f];
     let mut out = format!("**field** `{}`: {}", field.name, field.ty.describe());
     if let FieldType::Enum(values) = &field.ty {
+        // As the policy writes them: `"real estate"` is one value.
+        let values: Vec<String> = values
+            .iter()
+            .map(|v| crate::syntax::format::enum_value(v))
+            .collect();
         let _ = write!(out, " {{ {} }}", values.join(", "));
     }
     if field.optional {
@@ -236,10 +241,7 @@ fn rule(policy: &Policy, r: RuleId, sample: Option<&Report>) -> String {
         .stages
         .get(rule.stage)
         .map_or("?", |s| s.name.as_str());
-    let title = match &rule.label {
-        Some(label) => format!("**rule** `{label}`"),
-        None => format!("**rule** on line {}", rule.line),
-    };
+    let title = format!("**rule** `{}`", rule.display_name());
     let mut out = if rule.ceiling {
         format!(
             "{title} ⇒ at most `{stage}`\n\nA ceiling: a lead it matches ends at `{stage}` or lower, whatever the other rules say. When several ceilings match, the lowest wins."
@@ -259,6 +261,22 @@ fn rule(policy: &Policy, r: RuleId, sample: Option<&Report>) -> String {
     if let Some(report) = sample {
         if let Some(&n) = report.stats.rule_passes.get(r) {
             let _ = write!(out, "\n\n{}.", capitalise(&passes(n, report)));
+        }
+        if let Some(c) = &report.stats.conversions {
+            let known = c.rule_known.get(r).copied().unwrap_or(0);
+            let converted = c.rule_converted.get(r).copied().unwrap_or(0);
+            let _ = if known == 0 {
+                write!(out, " None of them has a known outcome.")
+            } else {
+                write!(
+                    out,
+                    " Of those with a known outcome, {} converted: {} of {}, against {} of all sample leads.",
+                    percent(converted, known),
+                    thousands(converted as u64),
+                    thousands(known as u64),
+                    percent(c.converted, c.known),
+                )
+            };
         }
     }
     out

@@ -363,7 +363,11 @@ impl<R: Read> Splitter<R> {
                     if self.buf.is_empty() {
                         return Ok(None);
                     }
-                    Some(self.rest().0)
+                    // A header without a line end still ends its line: what
+                    // follows (nothing) starts on the next one.
+                    let (mut found, _) = self.rest();
+                    found.newlines += 1;
+                    Some(found)
                 }
                 None => None,
             };

@@ -8,6 +8,7 @@
 
 pub mod chunks;
 pub mod convert;
+pub mod outcome;
 pub mod output;
 pub mod pipeline;
 

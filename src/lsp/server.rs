@@ -428,32 +428,30 @@ fn everything(db: &Database, file: SourceFile) -> (Vec<QDiagnostic>, Option<Arc<
     let mut sample = None;
     // What the sample could not give is said on the first line, as a note,
     // rather than lost: the editor has no stderr to print it to.
-    let note = |message: String| {
-        let mut note = QDiagnostic::new(
-            crate::diagnostic::Code::RarelyPasses,
-            file.path(db).clone(),
-            Span::new(0, 0),
-            message,
-        );
-        note.severity = crate::diagnostic::Severity::Note;
-        note
+    let first_line = |code: crate::diagnostic::Code, message: String| {
+        QDiagnostic::new(code, file.path(db).clone(), Span::new(0, 0), message)
     };
     match db::sample_report(db, file) {
         Some(Ok((config, report))) => {
             all.extend(report.diagnostics.iter().cloned());
             let rejected = &report.read.rejected;
             if let Some(first) = rejected.first() {
-                all.push(note(format!(
-                    "sample {}: {} leads read, {} row{} rejected and not counted (first: {first})",
-                    config.file.display(),
-                    crate::check::thousands(report.read.leads as u64),
-                    crate::check::thousands(rejected.len() as u64),
-                    if rejected.len() == 1 { "" } else { "s" },
-                )));
+                let mut note = first_line(
+                    crate::diagnostic::Code::SampleUnreadable,
+                    format!(
+                        "sample {}: {} leads read, {} row{} rejected and not counted (first: {first})",
+                        config.file.display(),
+                        crate::check::thousands(report.read.leads as u64),
+                        crate::check::thousands(rejected.len() as u64),
+                        if rejected.len() == 1 { "" } else { "s" },
+                    ),
+                );
+                note.severity = crate::diagnostic::Severity::Note;
+                all.push(note);
             }
             sample = Some(Arc::new(report.clone()));
         }
-        Some(Err(message)) => all.push(note(format!("the sample could not be read: {message}"))),
+        Some(Err(error)) => all.push(error.diagnostic(file.path(db))),
         None => {}
     }
     all.sort_by_key(|d| (d.span.start, d.code));
@@ -804,9 +802,7 @@ impl LanguageServer for Server {
         self.state.published.lock().unwrap().remove(&path);
         self.state.analysed.lock().unwrap().remove(&path);
         // Back to what is on disk, for the policies that import it.
-        if let Ok(text) = db::read_policy_text(&path) {
-            self.set_text(&path, text);
-        }
+        self.state.write(|db| db.reread(&path));
         self.client.publish_diagnostics(uri, Vec::new(), None).await;
         self.refresh();
     }
@@ -822,15 +818,10 @@ impl LanguageServer for Server {
             let Some(path) = path_of(&change.uri) else {
                 continue;
             };
+            // An open file's text is the editor's, not the disk's.
             let open = self.state.docs.lock().unwrap().contains_key(&path);
-            if path.extension().is_some_and(|x| x == "qual") {
-                if !open {
-                    if let Ok(text) = db::read_policy_text(&path) {
-                        self.set_text(&path, text);
-                    }
-                }
-            } else {
-                self.state.write(|db| db.disk_changed());
+            if !open {
+                self.state.write(|db| db.reread(&path));
             }
         }
         self.refresh();
