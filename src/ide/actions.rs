@@ -25,11 +25,17 @@ pub struct Action {
 /// diagnostics computed outside the database (the sample's).
 pub fn actions(db: &dyn Db, file: SourceFile, range: Span, extra: &[Diagnostic]) -> Vec<Action> {
     let path = file.path(db).clone();
-    let touches = |d: &Diagnostic| d.span.start <= range.end && range.start <= d.span.end;
+    let overlaps = |span: Span| span.start <= range.end && range.start <= span.end;
+    let touches = |d: &Diagnostic| overlaps(d.span);
     let mut out = Vec::new();
     let diagnostics = db::diagnostics(db, file);
-    for d in diagnostics.iter().chain(extra).filter(|d| touches(d)) {
+    for d in diagnostics.iter().chain(extra) {
         let Some(fix) = &d.fix else { continue };
+        // A fix may change other text than the diagnostic points at (a
+        // misspelt keyword found only at the `:` after it): offered on both.
+        if !touches(d) && !overlaps(fix.span) {
+            continue;
+        }
         let title = fix
             .title
             .clone()

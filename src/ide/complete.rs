@@ -60,6 +60,12 @@ enum Context {
     Expect,
     ExpectScore,
     ExpectRule,
+    /// After `+N per`: a number field.
+    PerField,
+    /// After `+N per FIELD ` (`cap` still possible) or `… cap M `.
+    AfterPer {
+        cap: bool,
+    },
     Nothing,
 }
 
@@ -259,9 +265,34 @@ pub fn complete(db: &dyn Db, file: SourceFile, offset: usize) -> Vec<Completion>
             }
         }
         Context::ExpectRule => o.rules(policy),
+        Context::PerField => o.number_fields(policy),
+        Context::AfterPer { cap } => {
+            // `+1 per email op`: the word being typed may continue a longer name.
+            if partial_len > 0 {
+                o.number_fields(policy);
+            }
+            if cap {
+                o.add(
+                    "cap",
+                    ItemKind::Keyword,
+                    "cap ${1:10}",
+                    Some("bound on what this line adds or takes off"),
+                );
+            }
+            o.add(
+                "when",
+                ItemKind::Keyword,
+                "when ",
+                Some("only when the condition is true"),
+            );
+        }
         Context::Nothing => {}
     }
     let mut out = offers.out;
+    // A point line concludes nothing.
+    if block.as_deref().is_some_and(|b| b.starts_with("score")) {
+        out.retain(|c| c.label != "=>");
+    }
     widen_for_names(line, line_start, offset, &mut out);
     out
 }
@@ -317,7 +348,13 @@ impl Offers {
     fn names(&mut self, policy: &Policy) {
         for f in &policy.fields {
             let ty = match &f.ty {
-                FieldType::Enum(values) => format!("enum {{ {} }}", values.join(", ")),
+                FieldType::Enum(values) => {
+                    let values: Vec<String> = values
+                        .iter()
+                        .map(|v| crate::syntax::format::enum_value(v))
+                        .collect();
+                    format!("enum {{ {} }}", values.join(", "))
+                }
                 other => other.describe().to_string(),
             };
             self.add(
@@ -332,6 +369,18 @@ impl Offers {
         }
         for s in &policy.scores {
             self.add(&s.name, ItemKind::Score, &s.name, Some("score"));
+        }
+    }
+
+    /// The fields `+N per FIELD` takes.
+    fn number_fields(&mut self, policy: &Policy) {
+        for f in policy.fields.iter().filter(|f| f.ty.is_numeric()) {
+            self.add(
+                &f.name,
+                ItemKind::Field,
+                &f.name,
+                Some(&format!("field: {}", f.ty.describe())),
+            );
         }
     }
 
@@ -594,7 +643,12 @@ fn context(policy: &Policy, before: &str, block: Option<&str>) -> Context {
             return Context::ScoreLine;
         }
         if header.starts_with("score") && ends_with_word(before, "per") {
-            return Context::Condition;
+            return Context::PerField;
+        }
+        if header.starts_with("score") {
+            if let Some(context) = after_per(policy, before) {
+                return context;
+            }
         }
     }
     if trimmed.is_empty() {
@@ -679,6 +733,28 @@ fn context(policy: &Policy, before: &str, block: Option<&str>) -> Context {
         }
     }
     Context::Condition
+}
+
+/// `+N per FIELD ` or `+N per FIELD cap M `, before any `when`.
+fn after_per(policy: &Policy, before: &str) -> Option<Context> {
+    if !before.ends_with(' ') {
+        return None;
+    }
+    let at = before.rfind(" per ")?;
+    let rest: Vec<&str> = before[at + 5..].split_whitespace().collect();
+    if rest.contains(&"when") {
+        return None;
+    }
+    let (field, cap) = match rest.iter().position(|w| *w == "cap") {
+        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+        None => (&rest[..], None),
+    };
+    policy.field_by_name(&field.join(" "))?;
+    match cap {
+        None => Some(Context::AfterPer { cap: true }),
+        Some([_number]) => Some(Context::AfterPer { cap: false }),
+        Some(_) => Some(Context::Nothing),
+    }
 }
 
 fn lead_context(policy: &Policy, inside: &str) -> Context {
