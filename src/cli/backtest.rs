@@ -8,9 +8,10 @@
 //! cell is a bad row with its line and column, handled by `--on-error` as in
 //! `run`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use rustc_hash::FxHashMap;
 use serde_json::{Value as Json, json};
 
 use super::load_policy;
@@ -64,19 +65,87 @@ pub struct Args {
 /// Below this many conversions, rates are too noisy to judge.
 const ENOUGH: u64 = 30;
 
-/// What the backtest keeps of one lead.
-struct Lead {
-    stage: Option<StageId>,
-    rule: Option<usize>,
-    scores: Vec<f64>,
-    /// `None`: the outcome cell was empty.
-    converted: Option<bool>,
-    /// Per target-stage rule, per top-level clause: whether it is true.
-    clauses: Vec<Vec<bool>>,
+/// Outcome slots of a count: not converted, converted, no outcome.
+pub(crate) const NOT: usize = 0;
+pub(crate) const WON: usize = 1;
+pub(crate) const UNKNOWN: usize = 2;
+
+/// Leads by outcome: `[not converted, converted, no outcome]`.
+pub(crate) type Counts = [u64; 3];
+
+fn add(a: &mut Counts, b: &Counts) {
+    for k in 0..3 {
+        a[k] += b[k];
+    }
+}
+
+/// Judged leads (with an outcome) of a count.
+pub(crate) fn judged(c: &Counts) -> u64 {
+    c[NOT] + c[WON]
+}
+
+/// What the backtest keeps of the leads: counts, never one entry per lead
+/// (a score has one entry per distinct value).
+struct Tally {
+    /// Per stage, then one for leads with no stage.
+    stages: Vec<Counts>,
+    /// Per rule, then one for leads no rule decided.
+    rules: Vec<Counts>,
+    /// Per score: distinct value (as bits) → counts.
+    scores: Vec<FxHashMap<u64, Counts>>,
+    /// Per target-stage rule, per top-level clause: converted leads below
+    /// the target for which the clause is not true.
+    blocked: Vec<Vec<u64>>,
+    /// Per target-stage rule, per clause: leads below the target (with an
+    /// outcome) for which this clause is the only one not true, by outcome.
+    only: Vec<Vec<Counts>>,
+}
+
+impl Tally {
+    fn new(stages: usize, rules: usize, scores: usize, targets: &[TargetRule]) -> Tally {
+        Tally {
+            stages: vec![[0; 3]; stages + 1],
+            rules: vec![[0; 3]; rules + 1],
+            scores: vec![FxHashMap::default(); scores],
+            blocked: targets.iter().map(|t| vec![0; t.clauses.len()]).collect(),
+            only: targets
+                .iter()
+                .map(|t| vec![[0; 3]; t.clauses.len()])
+                .collect(),
+        }
+    }
+
+    fn merge(&mut self, other: Tally) {
+        for (a, b) in self.stages.iter_mut().zip(&other.stages) {
+            add(a, b);
+        }
+        for (a, b) in self.rules.iter_mut().zip(&other.rules) {
+            add(a, b);
+        }
+        for (a, b) in self.scores.iter_mut().zip(other.scores) {
+            if a.is_empty() {
+                *a = b;
+                continue;
+            }
+            for (v, c) in b {
+                add(a.entry(v).or_default(), &c);
+            }
+        }
+        for (a, b) in self.blocked.iter_mut().zip(&other.blocked) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        for (a, b) in self.only.iter_mut().zip(&other.only) {
+            for (x, y) in a.iter_mut().zip(b) {
+                add(x, y);
+            }
+        }
+    }
 }
 
 struct ChunkResult {
-    leads: Vec<Lead>,
+    tally: Tally,
     rejects: Vec<Reject>,
 }
 
@@ -86,7 +155,38 @@ struct TargetRule {
     clauses: Vec<Expr>,
 }
 
-fn outcome_spec(text: &str) -> Result<(String, Vec<String>), String> {
+/// What `compute` is asked: the command line of `backtest` or `report`.
+pub(crate) struct Request<'a> {
+    pub policy: &'a Path,
+    pub leads: &'a Path,
+    /// `COLUMN[=VALUE,…]`; `None`: no outcome (the report then shows
+    /// counts only).
+    pub outcome: Option<&'a str>,
+    pub target: Option<&'a str>,
+    pub as_of: i32,
+    pub on_error: &'a OnError,
+    pub threads: Option<usize>,
+}
+
+/// A computed backtest: the JSON report `qualify backtest` prints, and
+/// what the charts of `qualify report` need besides.
+pub(crate) struct Computed {
+    pub report: Json,
+    /// The checked policy (with the outcome as one more field, last).
+    pub policy: Policy,
+    /// Every lead, with or without an outcome: per stage (by `StageId`),
+    /// then the leads with no stage.
+    pub stages: Vec<Counts>,
+    /// Every lead: per rule (by index), then the leads no rule decided.
+    pub rules: Vec<Counts>,
+    /// Per score: its distinct values in ascending order, with counts.
+    pub histograms: Vec<Vec<(f64, Counts)>>,
+    /// Every `score OP number` test of the policy: (score, op, threshold,
+    /// where).
+    pub thresholds: Vec<(ScoreId, CmpOp, f64, String)>,
+}
+
+pub(super) fn outcome_spec(text: &str) -> Result<(String, Vec<String>), String> {
     let (column, values) = match text.split_once('=') {
         Some((c, v)) => (
             c.trim(),
@@ -111,7 +211,7 @@ fn outcome_spec(text: &str) -> Result<(String, Vec<String>), String> {
 }
 
 /// Columns whose name is close to `wanted`, closest first.
-fn close_columns(wanted: &str, columns: &[String]) -> Vec<String> {
+pub(super) fn close_columns(wanted: &str, columns: &[String]) -> Vec<String> {
     let wanted = wanted.to_lowercase();
     let mut scored: Vec<(f64, &String)> = columns
         .iter()
@@ -122,14 +222,14 @@ fn close_columns(wanted: &str, columns: &[String]) -> Vec<String> {
     scored.into_iter().take(5).map(|(_, c)| c.clone()).collect()
 }
 
-fn has_column(columns: &[String], wanted: &str) -> bool {
+pub(super) fn has_column(columns: &[String], wanted: &str) -> bool {
     columns
         .iter()
         .any(|c| c == wanted || c.trim().eq_ignore_ascii_case(wanted.trim()))
 }
 
 /// The text of an expression as written in the policy.
-fn source_text(policy: &Policy, files: &[Option<String>], e: &Expr) -> String {
+pub(super) fn source_text(policy: &Policy, files: &[Option<String>], e: &Expr) -> String {
     let Some(Some(text)) = files.get(e.loc.file as usize) else {
         return "(clause)".into();
     };
@@ -179,7 +279,7 @@ fn score_thresholds(policy: &Policy) -> Vec<(ScoreId, CmpOp, f64, String)> {
     out
 }
 
-fn passes(score: f64, op: CmpOp, t: f64) -> bool {
+pub(crate) fn passes(score: f64, op: CmpOp, t: f64) -> bool {
     match op {
         CmpOp::Eq => score == t,
         CmpOp::Ne => score != t,
@@ -210,18 +310,50 @@ fn round(r: Option<f64>) -> Json {
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
     output::catch_signals();
-    let as_of = args.as_of.unwrap_or_else(today);
-    let (column, values) = outcome_spec(&args.outcome)?;
-    let Some(mut policy) = load_policy(&args.policy)? else {
+    let computed = compute(&Request {
+        policy: &args.policy,
+        leads: &args.leads,
+        outcome: Some(&args.outcome),
+        target: args.target.as_deref(),
+        as_of: args.as_of.unwrap_or_else(today),
+        on_error: &args.on_error,
+        threads: args.threads,
+    })?;
+    let Some(computed) = computed else {
         return Ok(ExitCode::from(1));
+    };
+    match args.format {
+        BacktestFormat::Json => outln!(
+            "{}",
+            serde_json::to_string_pretty(&computed.report).unwrap_or_default()
+        )?,
+        BacktestFormat::Human => out!("{}", human(&computed.report))?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Run the policy over the leads and count. `Ok(None)`: the policy has
+/// errors, the file lacks a column, or a bad row with `--on-error fail`;
+/// the reason is on standard error (exit status 1).
+pub(crate) fn compute(req: &Request) -> Result<Option<Computed>, String> {
+    let as_of = req.as_of;
+    let (column, values) = match req.outcome {
+        Some(text) => {
+            let (c, v) = outcome_spec(text)?;
+            (Some(c), v)
+        }
+        None => (None, Vec::new()),
+    };
+    let Some(mut policy) = load_policy(req.policy)? else {
+        return Ok(None);
     };
     if policy.stages.is_empty() {
         return Err(format!(
             "{}: the policy declares no stages",
-            args.policy.display()
+            req.policy.display()
         ));
     }
-    let target = match &args.target {
+    let target = match req.target {
         None => policy.stages.len() - 1,
         Some(name) => policy
             .stages
@@ -243,23 +375,25 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     };
 
     // The outcome, read like a field.
-    let outcome = policy.fields.len();
-    policy.fields.push(Field {
-        name: format!("outcome \"{column}\""),
-        loc: Default::default(),
-        ty: if values.is_empty() {
-            FieldType::Bool
-        } else {
-            FieldType::String
-        },
-        optional: true,
-        key: false,
-        column: column.clone(),
-        missing: Vec::new(),
-        true_values: Vec::new(),
-        false_values: Vec::new(),
-        separator: String::new(),
-        default: None,
+    let outcome = column.as_ref().map(|column| {
+        policy.fields.push(Field {
+            name: format!("outcome \"{column}\""),
+            loc: Default::default(),
+            ty: if values.is_empty() {
+                FieldType::Bool
+            } else {
+                FieldType::String
+            },
+            optional: true,
+            key: false,
+            column: column.clone(),
+            missing: Vec::new(),
+            true_values: Vec::new(),
+            false_values: Vec::new(),
+            separator: String::new(),
+            default: None,
+        });
+        policy.fields.len() - 1
     });
     let targets: Vec<TargetRule> = policy
         .rules
@@ -275,23 +409,29 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         })
         .collect();
     let mut program = Program::compile(&policy);
-    program.reads[outcome] = true;
+    if let Some(outcome) = outcome {
+        program.reads[outcome] = true;
+    }
     let probe_exprs: Vec<&Expr> = targets.iter().flat_map(|t| t.clauses.iter()).collect();
     let probes = program.add_probes(&policy, &probe_exprs);
 
-    let mut input = leads::open(&args.leads, None)?;
+    let mut input = leads::open(req.leads, None)?;
     let binding = match input.format {
         InputFormat::Csv { .. } => {
             let columns = input.columns()?;
-            if !has_column(&columns, &column) {
-                return Err(unknown_column(&input.name, &column, &columns));
+            if let Some(column) = &column {
+                if !has_column(&columns, column) {
+                    return Err(unknown_column(&input.name, column, &columns));
+                }
             }
             Binding::new(&policy, &program, columns)
         }
         InputFormat::JsonLines | InputFormat::JsonArray => {
             let keys = input.columns()?;
-            if !keys.is_empty() && !has_column(&keys, &column) {
-                return Err(unknown_column(&input.name, &column, &keys));
+            if let Some(column) = &column {
+                if !keys.is_empty() && !has_column(&keys, column) {
+                    return Err(unknown_column(&input.name, column, &keys));
+                }
             }
             input.binding(&policy, &program)?
         }
@@ -313,16 +453,16 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             {
                 eprintln!(
                     "help: rename the column in the file, or change the field's `from \"…\"` in {}",
-                    args.policy.display()
+                    req.policy.display()
                 );
             }
-            return Ok(ExitCode::from(1));
+            return Ok(None);
         }
     };
 
-    let mut rejects_out = match &args.on_error {
+    let mut rejects_out = match req.on_error {
         OnError::Reject(path) => {
-            if args.leads.as_os_str() != "-" && output::same_file(path, &args.leads) {
+            if req.leads.as_os_str() != "-" && output::same_file(path, req.leads) {
                 return Err(format!(
                     "--on-error reject={} is the lead file itself: the rejected rows would replace the leads; write them to another file",
                     path.display()
@@ -333,7 +473,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         _ => None,
     };
 
-    let threads = args.threads.unwrap_or_else(|| {
+    let threads = req.threads.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2)
@@ -343,55 +483,76 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     } else {
         "line"
     };
-    let fail = args.on_error == OnError::Fail;
+    let fail = *req.on_error == OnError::Fail;
     let format = input.format;
-    let mut all: Vec<Lead> = Vec::new();
+    let (n_stages, n_rules, n_scores) =
+        (policy.stages.len(), policy.rules.len(), policy.scores.len());
+    let mut tally = Tally::new(n_stages, n_rules, n_scores, &targets);
     let (mut rejected, mut shown, mut outcome_bad) = (0u64, 0usize, 0u64);
     let mut io_error: Option<String> = None;
     let array_error = input.array_error.clone();
     let name = input.name.clone();
+    let column_name = column.clone().unwrap_or_default();
     let split = leads::pipeline::run(
         input.splitter,
         threads,
         || {
             let mut row = Row::new(policy.fields.len());
             let mut machine = Machine::new(&program, as_of);
+            let mut truths: Vec<bool> = Vec::new();
             let (program, binding, targets, probes, values) =
                 (&program, &binding, &targets, &probes, &values);
             move |chunk: &leads::chunks::Chunk| {
                 let mut result = ChunkResult {
-                    leads: Vec::new(),
+                    tally: Tally::new(n_stages, n_rules, n_scores, targets),
                     rejects: Vec::new(),
                 };
-                let judge = |row: &Row, machine: &mut Machine| {
+                let mut judge = |row: &Row, machine: &mut Machine, tally: &mut Tally| {
                     let decision = machine.run(program, row);
-                    let converted = match row.value(outcome) {
+                    let converted = match outcome.and_then(|o| row.value(o)) {
                         None => None,
                         Some(ValueRef::Bool(b)) => Some(b),
                         Some(ValueRef::Str(s)) => Some(values.iter().any(|v| v == s.trim())),
                         Some(_) => None,
                     };
+                    let o = match converted {
+                        Some(false) => NOT,
+                        Some(true) => WON,
+                        None => UNKNOWN,
+                    };
+                    tally.stages[decision.stage.unwrap_or(n_stages)][o] += 1;
+                    tally.rules[decision.rule.unwrap_or(n_rules)][o] += 1;
+                    for (s, v) in machine.scores.iter().enumerate() {
+                        tally.scores[s].entry(v.to_bits()).or_default()[o] += 1;
+                    }
+                    if o == UNKNOWN || decision.stage.is_some_and(|s| s >= target) {
+                        return;
+                    }
+                    // Below the target: which clauses of each target rule
+                    // held it back.
                     let mut k = 0;
-                    let clauses = targets
-                        .iter()
-                        .map(|t| {
-                            t.clauses
-                                .iter()
-                                .map(|_| {
-                                    k += 1;
-                                    machine.truth(program, row, probes[k - 1]) == Truth::True
-                                })
-                                .collect()
-                        })
-                        .collect();
-                    Lead {
-                        stage: decision.stage,
-                        rule: decision.rule,
-                        scores: machine.scores.clone(),
-                        converted,
-                        clauses,
+                    for (t, tr) in targets.iter().enumerate() {
+                        truths.clear();
+                        for _ in &tr.clauses {
+                            truths.push(machine.truth(program, row, probes[k]) == Truth::True);
+                            k += 1;
+                        }
+                        let mut failed = truths.iter().enumerate().filter(|(_, t)| !**t);
+                        let first = failed.next().map(|(i, _)| i);
+                        let more = failed.next().is_some();
+                        if o == WON {
+                            for (i, held) in truths.iter().enumerate() {
+                                if !held {
+                                    tally.blocked[t][i] += 1;
+                                }
+                            }
+                        }
+                        if let (Some(i), false) = (first, more) {
+                            tally.only[t][i][o] += 1;
+                        }
                     }
                 };
+                let tally = &mut result.tally;
                 match format {
                     InputFormat::Csv { delimiter } => {
                         leads::for_each_csv_record(
@@ -404,7 +565,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                                         (reject.line, reject.last_line) = record.span(lines);
                                         result.rejects.push(reject);
                                     }
-                                    Ok(()) => result.leads.push(judge(&row, &mut machine)),
+                                    Ok(()) => judge(&row, &mut machine, tally),
                                 },
                             },
                         );
@@ -415,7 +576,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                                 .and_then(|o| binding.read_json(program, &o, line, raw, &mut row))
                             {
                                 Err(reject) => result.rejects.push(reject),
-                                Ok(()) => result.leads.push(judge(&row, &mut machine)),
+                                Ok(()) => judge(&row, &mut machine, tally),
                             }
                         });
                     }
@@ -424,10 +585,13 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             }
         },
         |result: ChunkResult| {
-            all.extend(result.leads);
+            tally.merge(result.tally);
             for reject in result.rejects {
                 rejected += 1;
-                if reject.column.as_deref() == Some(column.as_str()) && values.is_empty() {
+                if column.is_some()
+                    && reject.column.as_deref() == Some(column_name.as_str())
+                    && values.is_empty()
+                {
                     outcome_bad += 1;
                 }
                 if shown < 10 {
@@ -464,21 +628,30 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     }
     if outcome_bad > 0 {
         eprintln!(
-            "help: {outcome_bad} outcome cell(s) in \"{column}\" are not yes/no; if the column holds words, say which mean converted: `--outcome {column}=Won`"
+            "help: {outcome_bad} outcome cell(s) in \"{column_name}\" are not yes/no; if the column holds words, say which mean converted: `--outcome {column_name}=Won`"
         );
     }
     if fail && rejected > 0 {
         eprintln!(
-            "error: {name}: {rejected} bad row(s); with `--on-error fail` no backtest is reported"
+            "error: {name}: {rejected} bad row(s); with `--on-error fail` no {} is reported",
+            if column.is_some() {
+                "backtest"
+            } else {
+                "report"
+            }
         );
         eprintln!(
             "help: fix the row(s), or run with `--on-error skip` (or `reject=rejects.csv`) to leave bad rows out and go on"
         );
-        return Ok(ExitCode::from(1));
+        return Ok(None);
     }
-    if let Some(error) = array_error.and_then(|slot| slot.lock().unwrap().take()) {
+    if let Some(error) = array_error.and_then(|slot| {
+        slot.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }) {
         eprintln!("error: {name}: {error}");
-        return Ok(ExitCode::from(1));
+        return Ok(None);
     }
     if let Some(file) = &mut rejects_out {
         output::commit(&mut [file])?;
@@ -489,20 +662,40 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         .iter()
         .map(|p| std::fs::read_to_string(p).ok())
         .collect();
+    let histograms: Vec<Vec<(f64, Counts)>> = tally
+        .scores
+        .iter()
+        .map(|map| {
+            let mut values: Vec<(f64, Counts)> =
+                map.iter().map(|(v, c)| (f64::from_bits(*v), *c)).collect();
+            values.sort_by(|a, b| a.0.total_cmp(&b.0));
+            values
+        })
+        .collect();
+    let thresholds = score_thresholds(&policy);
     let report = report(
-        &policy, &all, rejected, target, &targets, &files, &column, &values,
+        &policy,
+        &tally,
+        &histograms,
+        &thresholds,
+        rejected,
+        target,
+        &targets,
+        &files,
+        &column_name,
+        &values,
     );
-    match args.format {
-        BacktestFormat::Json => outln!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        )?,
-        BacktestFormat::Human => out!("{}", human(&report))?,
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(Some(Computed {
+        report,
+        policy,
+        stages: tally.stages,
+        rules: tally.rules,
+        histograms,
+        thresholds,
+    }))
 }
 
-fn unknown_column(input: &str, column: &str, columns: &[String]) -> String {
+pub(super) fn unknown_column(input: &str, column: &str, columns: &[String]) -> String {
     let close = close_columns(column, columns);
     let mut text = format!("{input}: --outcome: no column \"{column}\" in the lead file");
     if close.is_empty() {
@@ -522,11 +715,35 @@ fn unknown_column(input: &str, column: &str, columns: &[String]) -> String {
     text
 }
 
+/// A score's distinct values as the report reads them: runs of equal
+/// values (`==`: -0 and 0 are one) with the judged leads and conversions.
+fn judged_runs(histogram: &[(f64, Counts)]) -> Vec<(f64, f64, u64, u64)> {
+    // (first value, last value, leads, conversions)
+    let mut runs: Vec<(f64, f64, u64, u64)> = Vec::new();
+    for (v, c) in histogram {
+        let leads = judged(c);
+        if leads == 0 {
+            continue;
+        }
+        match runs.last_mut() {
+            Some(last) if last.1 == *v => {
+                last.1 = *v;
+                last.2 += leads;
+                last.3 += c[WON];
+            }
+            _ => runs.push((*v, *v, leads, c[WON])),
+        }
+    }
+    runs
+}
+
 /// The whole backtest as JSON; the human table is rendered from it.
 #[allow(clippy::too_many_arguments)]
 fn report(
     policy: &Policy,
-    all: &[Lead],
+    tally: &Tally,
+    histograms: &[Vec<(f64, Counts)>],
+    thresholds: &[(ScoreId, CmpOp, f64, String)],
     rejected: u64,
     target: StageId,
     targets: &[TargetRule],
@@ -534,9 +751,12 @@ fn report(
     column: &str,
     values: &[String],
 ) -> Json {
-    let judged: Vec<&Lead> = all.iter().filter(|l| l.converted.is_some()).collect();
-    let n = judged.len() as u64;
-    let c = judged.iter().filter(|l| l.converted == Some(true)).count() as u64;
+    let mut total: Counts = [0; 3];
+    for s in &tally.stages {
+        add(&mut total, s);
+    }
+    let n = judged(&total);
+    let c = total[WON];
     let base = rate(c, n);
     let mut warnings: Vec<String> = Vec::new();
     if c < ENOUGH {
@@ -546,7 +766,7 @@ fn report(
     }
 
     // Stages, highest first; leads with no stage last.
-    let stage_rank = |l: &Lead| l.stage.map_or(-1i64, |s| s as i64);
+    let none_slot = policy.stages.len();
     let mut stages = Vec::new();
     let mut thin = Vec::new();
     let mut rows: Vec<(Option<StageId>, String)> = policy
@@ -556,25 +776,19 @@ fn report(
         .rev()
         .map(|(i, s)| (Some(i), s.name.clone()))
         .collect();
-    if judged.iter().any(|l| l.stage.is_none()) {
+    if judged(&tally.stages[none_slot]) > 0 {
         rows.push((None, "(no stage)".into()));
     }
     for (s, name) in rows {
-        let in_stage: Vec<&&Lead> = judged.iter().filter(|l| l.stage == s).collect();
-        let leads = in_stage.len() as u64;
-        let conversions = in_stage
-            .iter()
-            .filter(|l| l.converted == Some(true))
-            .count() as u64;
-        let rank = s.map_or(-1i64, |s| s as i64);
-        let at_or_above = judged
-            .iter()
-            .filter(|l| stage_rank(l) >= rank && l.converted == Some(true))
-            .count() as u64;
-        let missing = all
-            .iter()
-            .filter(|l| l.stage == s && l.converted.is_none())
-            .count() as u64;
+        let counts = tally.stages[s.unwrap_or(none_slot)];
+        let leads = judged(&counts);
+        let conversions = counts[WON];
+        let at_or_above: u64 = match s {
+            // Every stage is at or above "no stage".
+            None => c,
+            Some(s) => tally.stages[s..none_slot].iter().map(|k| k[WON]).sum(),
+        };
+        let missing = counts[UNKNOWN];
         if leads > 0 && conversions < ENOUGH {
             thin.push(format!("{name} ({conversions})"));
         }
@@ -600,14 +814,13 @@ fn report(
     let mut rules = Vec::new();
     let mut idle = Vec::new();
     for (i, r) in policy.rules.iter().enumerate() {
-        let decided: Vec<&&Lead> = judged.iter().filter(|l| l.rule == Some(i)).collect();
-        let any = all.iter().any(|l| l.rule == Some(i));
-        if !any {
+        let counts = tally.rules[i];
+        if counts.iter().sum::<u64>() == 0 {
             idle.push(Json::from(r.display_name()));
             continue;
         }
-        let leads = decided.len() as u64;
-        let conversions = decided.iter().filter(|l| l.converted == Some(true)).count() as u64;
+        let leads = judged(&counts);
+        let conversions = counts[WON];
         rules.push(json!({
             "rule": r.display_name(),
             "stage": policy.stages[r.stage].name,
@@ -617,46 +830,44 @@ fn report(
             "rate": round(rate(conversions, leads)),
         }));
     }
-    let none: Vec<&&Lead> = judged.iter().filter(|l| l.rule.is_none()).collect();
-    if !none.is_empty() {
-        let conversions = none.iter().filter(|l| l.converted == Some(true)).count() as u64;
+    let none = tally.rules[policy.rules.len()];
+    if judged(&none) > 0 {
+        let conversions = none[WON];
         rules.push(json!({
             "rule": null,
             "stage": policy.otherwise.map(|s| policy.stages[s].name.clone()),
             "ceiling": false,
-            "leads": none.len(),
+            "leads": judged(&none),
             "conversions": conversions,
-            "rate": round(rate(conversions, none.len() as u64)),
+            "rate": round(rate(conversions, judged(&none))),
         }));
     }
 
     // Scores.
-    let thresholds = score_thresholds(policy);
     let mut scores = Vec::new();
     for (s, score) in policy.scores.iter().enumerate() {
-        let mut pairs: Vec<(f64, bool)> = judged
-            .iter()
-            .map(|l| (l.scores[s], l.converted == Some(true)))
-            .collect();
-        pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let len = pairs.len();
+        let runs = judged_runs(&histograms[s]);
+        let len: u64 = runs.iter().map(|r| r.2).sum();
+        // Deciles of the judged leads in score order; equal scores in one band.
         let mut bands: Vec<(f64, f64, u64, u64)> = Vec::new();
-        let mut band_of_prev: Option<usize> = None;
-        for (i, (v, won)) in pairs.iter().enumerate() {
+        let mut band_of_prev: Option<u64> = None;
+        let mut i = 0u64;
+        for (first, last, leads, won) in &runs {
             let want = (i * 10 / len.max(1)).min(9);
-            let same_as_prev = i > 0 && pairs[i - 1].0 == *v;
             let b = match band_of_prev {
-                Some(b) if same_as_prev || want <= b => b,
+                Some(b) if want <= b => b,
                 _ => {
-                    bands.push((*v, *v, 0, 0));
+                    bands.push((*first, *first, 0, 0));
                     want
                 }
             };
             band_of_prev = Some(b);
-            let last = bands.last_mut().expect("a band");
-            last.1 = *v;
-            last.2 += 1;
-            last.3 += u64::from(*won);
+            if let Some(band) = bands.last_mut() {
+                band.1 = *last;
+                band.2 += leads;
+                band.3 += won;
+            }
+            i += leads;
         }
         let bands: Vec<Json> = bands
             .iter()
@@ -664,13 +875,22 @@ fn report(
                 json!({"min": lo, "max": hi, "leads": leads, "conversions": conv, "rate": round(rate(*conv, *leads))})
             })
             .collect();
-        let mut distinct: Vec<f64> = pairs.iter().map(|p| p.0).collect();
-        distinct.dedup();
-        let candidates_base: Vec<f64> = if distinct.len() <= 20 {
-            distinct.clone()
+        // The value of the judged lead at position `k` in score order.
+        let at = |k: u64| -> f64 {
+            let mut seen = 0;
+            for r in &runs {
+                seen += r.2;
+                if k < seen {
+                    return r.0;
+                }
+            }
+            runs.last().map_or(0.0, |r| r.1)
+        };
+        let candidates_base: Vec<f64> = if runs.len() <= 20 {
+            runs.iter().map(|r| r.0).collect()
         } else {
-            let mut q: Vec<f64> = (0..20).map(|k| pairs[k * len / 20].0).collect();
-            q.push(pairs[len - 1].0);
+            let mut q: Vec<f64> = (0..20).map(|k| at(k * len / 20)).collect();
+            q.push(at(len - 1));
             q.dedup();
             q
         };
@@ -683,10 +903,11 @@ fn report(
             let sweep: Vec<Json> = candidates
                 .iter()
                 .map(|t| {
-                    let pass: Vec<&(f64, bool)> =
-                        pairs.iter().filter(|p| passes(p.0, *op, *t)).collect();
-                    let leads = pass.len() as u64;
-                    let conversions = pass.iter().filter(|p| p.1).count() as u64;
+                    let (mut leads, mut conversions) = (0u64, 0u64);
+                    for r in runs.iter().filter(|r| passes(r.0, *op, *t)) {
+                        leads += r.2;
+                        conversions += r.3;
+                    }
                     json!({
                         "threshold": t,
                         "leads": leads,
@@ -709,46 +930,33 @@ fn report(
     }
 
     // What strictness costs.
-    let below: Vec<&&Lead> = judged
-        .iter()
-        .filter(|l| l.stage.is_none_or(|s| s < target))
-        .collect();
-    let missed = below.iter().filter(|l| l.converted == Some(true)).count() as u64;
+    let missed: u64 =
+        tally.stages[..target].iter().map(|k| k[WON]).sum::<u64>() + tally.stages[none_slot][WON];
     let mut blocks = Vec::new();
     for (t, tr) in targets.iter().enumerate() {
-        let k = tr.clauses.len();
         let mut best: Option<(usize, u64)> = None;
-        for i in 0..k {
-            let blocked = below
-                .iter()
-                .filter(|l| l.converted == Some(true) && !l.clauses[t][i])
-                .count() as u64;
-            if best.is_none_or(|(_, b)| blocked > b) {
-                best = Some((i, blocked));
+        for (i, blocked) in tally.blocked[t].iter().enumerate() {
+            if best.is_none_or(|(_, b)| *blocked > b) {
+                best = Some((i, *blocked));
             }
         }
         let Some((i, blocked)) = best else { continue };
-        let reach: Vec<&&&Lead> = below
-            .iter()
-            .filter(|l| !l.clauses[t][i] && (0..k).all(|j| j == i || l.clauses[t][j]))
-            .collect();
-        let reach_conv = reach.iter().filter(|l| l.converted == Some(true)).count() as u64;
-        let reach_non = reach.len() as u64 - reach_conv;
+        let reach = tally.only[t][i];
         blocks.push(json!({
             "rule": policy.rules[tr.rule].display_name(),
-            "clauses": k,
+            "clauses": tr.clauses.len(),
             "clause": source_text(policy, files, &tr.clauses[i]),
             "blocked_converters": blocked,
-            "would_reach_converters": reach_conv,
-            "would_reach_non_converters": reach_non,
+            "would_reach_converters": reach[WON],
+            "would_reach_non_converters": reach[NOT],
         }));
     }
 
-    let missing = all.iter().filter(|l| l.converted.is_none()).count() as u64;
+    let leads: u64 = total.iter().sum();
     json!({
         "outcome": {"column": column, "converted_when": if values.is_empty() { Json::from("yes") } else { json!(values) }},
-        "leads": all.len(),
-        "outcome_missing": missing,
+        "leads": leads,
+        "outcome_missing": total[UNKNOWN],
         "rejected": rejected,
         "judged": n,
         "conversions": c,

@@ -19,9 +19,11 @@ macro_rules! outln {
 mod backtest;
 mod check;
 mod compile;
+mod diff;
 mod explain;
 mod fmt;
 mod init;
+mod report;
 mod run;
 mod test;
 
@@ -86,6 +88,22 @@ enum Command {
         after_help = "Examples:\n  qualify backtest examples/salvirt/policy.qual examples/salvirt/leads.csv --outcome Status=Won\n  qualify backtest policy.qual leads.csv --outcome Converted --target SQL --format json\n  qualify backtest policy.qual leads.csv --outcome \"Stage=Closed Won,Won\" --on-error skip\n\n--outcome COLUMN reads yes/no (1/0, yes/no, true/false); COLUMN=V1,V2 means converted when the cell is V1 or V2. An empty cell is a missing outcome: counted and reported, not judged.\nExit status: 0 done, 1 policy errors / missing columns / a bad row with --on-error fail, 2 usage error (unknown --outcome column or --target stage) or I/O error."
     )]
     Backtest(backtest::Args),
+    /// Compare two versions of a policy on the same leads: the stage
+    /// migration matrix (old stage × new stage), conversion rates per cell
+    /// with --outcome, the leads that moved and the rule that decided them
+    /// before and after, and the rules that decide more or fewer leads.
+    #[command(
+        after_help = "Examples:\n  qualify diff main:policy.qual policy.qual leads.csv\n  qualify diff old.qual examples/salvirt/policy.qual examples/salvirt/leads.csv --outcome Status=Won\n  qualify diff origin/main:policy.qual policy.qual leads.csv --format markdown > diff.md\n  qualify diff HEAD~1:./policy.qual policy.qual leads.csv --format csv > moved.csv\n\nOLD and NEW are policy files, or REV:path to read one (and the files it imports) from git; REV:./path is relative to the current folder. The two must rank the same stages in the same order.\nFormats: human (a table), markdown (for a pull-request comment), csv (one row per moved lead), json (everything).\nExit status: 0 done, 1 policy errors / missing columns / a bad row with --on-error fail, 2 usage error (different stages, unknown --outcome column, unknown git revision) or I/O error."
+    )]
+    Diff(diff::Args),
+    /// Write the backtest as one self-contained HTML page for a RevOps
+    /// review: the funnel, score distributions by outcome, threshold sweeps,
+    /// what strictness costs, the rules, the policy's findings and (with
+    /// --against) the migration matrix from an older version.
+    #[command(
+        after_help = "Examples:\n  qualify report examples/x-education/policy.qual examples/x-education/leads.csv --outcome Converted -o report.html\n  qualify report examples/salvirt/policy.qual examples/salvirt/leads.csv --outcome Status=Won --against main:examples/salvirt/policy.qual -o report.html\n  qualify report policy.qual leads.csv -o counts.html   (no --outcome: counts, scores, rules and findings only)\n\nThe page has no script and loads nothing: open it in any browser, attach it to a mail or a ticket.\n--outcome COLUMN reads yes/no (1/0, yes/no, true/false); COLUMN=V1,V2 means converted when the cell is V1 or V2.\nThe file is written whole or not at all; an -o that is the lead file or the policy is refused.\nExit status: 0 written, 1 policy errors / missing columns / a bad row with --on-error fail, 2 usage or I/O error."
+    )]
+    Report(report::Args),
     /// Compile a policy to SQL for a warehouse (DuckDB, PostgreSQL,
     /// Snowflake, BigQuery, Spark) or to a dbt model.
     #[command(
@@ -137,6 +155,8 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Backtest(args) => backtest::run(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Report(args) => report::run(args),
         Command::Compile(args) => compile::run(args),
         Command::Lsp { .. } => crate::lsp::serve_stdio().map(|()| ExitCode::SUCCESS),
     };
