@@ -14,14 +14,15 @@ use std::process::ExitCode;
 use rustc_hash::FxHashMap;
 use serde_json::{Value as Json, json};
 
+use super::bad_rows::BadRows;
 use super::load_policy;
-use super::run::{OnError, create_rejects, parse_on_error, write_reject};
+use super::run::{OnError, parse_on_error};
 use crate::check::policy::{
-    CmpOp, Expr, ExprKind, Field, FieldType, Policy, ScoreId, StageId, Term, Value, thousands,
-    today, write_number,
+    CmpOp, Expr, ExprKind, Policy, ScoreId, StageId, Term, Value, thousands, today, write_number,
 };
 use crate::compile::Program;
-use crate::eval::{Machine, Row, Truth, ValueRef};
+use crate::eval::{Machine, Row, Truth};
+use crate::leads::outcome::Outcome;
 use crate::leads::{self, Binding, ColumnProblem, Format as InputFormat, Reject, output};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -186,28 +187,9 @@ pub(crate) struct Computed {
     pub thresholds: Vec<(ScoreId, CmpOp, f64, String)>,
 }
 
-pub(super) fn outcome_spec(text: &str) -> Result<(String, Vec<String>), String> {
-    let (column, values) = match text.split_once('=') {
-        Some((c, v)) => (
-            c.trim(),
-            v.split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>(),
-        ),
-        None => (text.trim(), Vec::new()),
-    };
-    if column.is_empty() {
-        return Err(
-            "--outcome needs a column: `--outcome Converted` or `--outcome Status=Won`".into(),
-        );
-    }
-    if text.contains('=') && values.is_empty() {
-        return Err(format!(
-            "--outcome {text}: no value after `=`; say which values mean converted, e.g. `--outcome {column}=Won`"
-        ));
-    }
-    Ok((column.to_string(), values))
+/// `--outcome TEXT`, or the error naming the option.
+pub(super) fn parse_outcome(text: &str) -> Result<Outcome, String> {
+    Outcome::parse(text).map_err(|e| format!("--outcome {e}"))
 }
 
 /// Columns whose name is close to `wanted`, closest first.
@@ -337,13 +319,9 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
 /// the reason is on standard error (exit status 1).
 pub(crate) fn compute(req: &Request) -> Result<Option<Computed>, String> {
     let as_of = req.as_of;
-    let (column, values) = match req.outcome {
-        Some(text) => {
-            let (c, v) = outcome_spec(text)?;
-            (Some(c), v)
-        }
-        None => (None, Vec::new()),
-    };
+    let spec = req.outcome.map(parse_outcome).transpose()?;
+    let column = spec.as_ref().map(|o| o.column.clone());
+    let values = spec.as_ref().map(|o| o.values.clone()).unwrap_or_default();
     let Some(mut policy) = load_policy(req.policy)? else {
         return Ok(None);
     };
@@ -375,26 +353,7 @@ pub(crate) fn compute(req: &Request) -> Result<Option<Computed>, String> {
     };
 
     // The outcome, read like a field.
-    let outcome = column.as_ref().map(|column| {
-        policy.fields.push(Field {
-            name: format!("outcome \"{column}\""),
-            loc: Default::default(),
-            ty: if values.is_empty() {
-                FieldType::Bool
-            } else {
-                FieldType::String
-            },
-            optional: true,
-            key: false,
-            column: column.clone(),
-            missing: Vec::new(),
-            true_values: Vec::new(),
-            false_values: Vec::new(),
-            separator: String::new(),
-            default: None,
-        });
-        policy.fields.len() - 1
-    });
+    let outcome = spec.as_ref().map(|o| o.add_to(&mut policy));
     let targets: Vec<TargetRule> = policy
         .rules
         .iter()
@@ -460,35 +419,24 @@ pub(crate) fn compute(req: &Request) -> Result<Option<Computed>, String> {
         }
     };
 
-    let mut rejects_out = match req.on_error {
-        OnError::Reject(path) => {
-            if req.leads.as_os_str() != "-" && output::same_file(path, req.leads) {
-                return Err(format!(
-                    "--on-error reject={} is the lead file itself: the rejected rows would replace the leads; write them to another file",
-                    path.display()
-                ));
-            }
-            Some(create_rejects(path, input.format, &binding.columns)?)
-        }
-        _ => None,
-    };
+    let mut bad_rows = BadRows::new(
+        req.on_error,
+        req.leads,
+        &input.name,
+        input.format,
+        &binding.columns,
+        spec.as_ref(),
+    )?;
 
     let threads = req.threads.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2)
     });
-    let unit = if input.format == InputFormat::JsonArray {
-        "element"
-    } else {
-        "line"
-    };
-    let fail = *req.on_error == OnError::Fail;
     let format = input.format;
     let (n_stages, n_rules, n_scores) =
         (policy.stages.len(), policy.rules.len(), policy.scores.len());
     let mut tally = Tally::new(n_stages, n_rules, n_scores, &targets);
-    let (mut rejected, mut shown, mut outcome_bad) = (0u64, 0usize, 0u64);
     let mut io_error: Option<String> = None;
     let array_error = input.array_error.clone();
     let name = input.name.clone();
@@ -500,8 +448,8 @@ pub(crate) fn compute(req: &Request) -> Result<Option<Computed>, String> {
             let mut row = Row::new(policy.fields.len());
             let mut machine = Machine::new(&program, as_of);
             let mut truths: Vec<bool> = Vec::new();
-            let (program, binding, targets, probes, values) =
-                (&program, &binding, &targets, &probes, &values);
+            let (program, binding, targets, probes, spec) =
+                (&program, &binding, &targets, &probes, &spec);
             move |chunk: &leads::chunks::Chunk| {
                 let mut result = ChunkResult {
                     tally: Tally::new(n_stages, n_rules, n_scores, targets),
@@ -509,12 +457,10 @@ pub(crate) fn compute(req: &Request) -> Result<Option<Computed>, String> {
                 };
                 let mut judge = |row: &Row, machine: &mut Machine, tally: &mut Tally| {
                     let decision = machine.run(program, row);
-                    let converted = match outcome.and_then(|o| row.value(o)) {
-                        None => None,
-                        Some(ValueRef::Bool(b)) => Some(b),
-                        Some(ValueRef::Str(s)) => Some(values.iter().any(|v| v == s.trim())),
-                        Some(_) => None,
-                    };
+                    let converted = spec
+                        .as_ref()
+                        .zip(outcome)
+                        .and_then(|(spec, field)| spec.converted(row, field));
                     let o = match converted {
                         Some(false) => NOT,
                         Some(true) => WON,
@@ -586,28 +532,10 @@ pub(crate) fn compute(req: &Request) -> Result<Option<Computed>, String> {
         },
         |result: ChunkResult| {
             tally.merge(result.tally);
-            for reject in result.rejects {
-                rejected += 1;
-                if column.is_some()
-                    && reject.column.as_deref() == Some(column_name.as_str())
-                    && values.is_empty()
-                {
-                    outcome_bad += 1;
-                }
-                if shown < 10 {
-                    let text = reject.describe(unit);
-                    if fail {
-                        eprintln!("error: {name}: {text}");
-                    } else {
-                        eprintln!("warning: {text}");
-                    }
-                    shown += 1;
-                }
-                if let Some(file) = &mut rejects_out {
-                    if let Err(e) = write_reject(file, &reject, format, binding.columns.len()) {
-                        io_error = Some(format!("{}: {e}", file.shown().display()));
-                        return false;
-                    }
+            for reject in &result.rejects {
+                if let Err(e) = bad_rows.add(reject) {
+                    io_error = Some(e);
+                    return false;
                 }
             }
             true
@@ -620,29 +548,12 @@ pub(crate) fn compute(req: &Request) -> Result<Option<Computed>, String> {
     if let Some(e) = io_error {
         return Err(e);
     }
-    if shown < rejected as usize {
-        eprintln!(
-            "… and {} more bad row(s) not shown",
-            rejected - shown as u64
-        );
-    }
-    if outcome_bad > 0 {
-        eprintln!(
-            "help: {outcome_bad} outcome cell(s) in \"{column_name}\" are not yes/no; if the column holds words, say which mean converted: `--outcome {column_name}=Won`"
-        );
-    }
-    if fail && rejected > 0 {
-        eprintln!(
-            "error: {name}: {rejected} bad row(s); with `--on-error fail` no {} is reported",
-            if column.is_some() {
-                "backtest"
-            } else {
-                "report"
-            }
-        );
-        eprintln!(
-            "help: fix the row(s), or run with `--on-error skip` (or `reject=rejects.csv`) to leave bad rows out and go on"
-        );
+    let what = if column.is_some() {
+        "backtest"
+    } else {
+        "report"
+    };
+    if !bad_rows.finish(what, None) {
         return Ok(None);
     }
     if let Some(error) = array_error.and_then(|slot| {
@@ -653,9 +564,7 @@ pub(crate) fn compute(req: &Request) -> Result<Option<Computed>, String> {
         eprintln!("error: {name}: {error}");
         return Ok(None);
     }
-    if let Some(file) = &mut rejects_out {
-        output::commit(&mut [file])?;
-    }
+    bad_rows.commit()?;
 
     let files: Vec<Option<String>> = policy
         .files
@@ -678,7 +587,7 @@ pub(crate) fn compute(req: &Request) -> Result<Option<Computed>, String> {
         &tally,
         &histograms,
         &thresholds,
-        rejected,
+        bad_rows.count,
         target,
         &targets,
         &files,

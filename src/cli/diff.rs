@@ -20,12 +20,14 @@ use std::process::{Command, ExitCode, Stdio};
 
 use serde_json::{Value as Json, json};
 
-use super::backtest::{has_column, outcome_spec, source_text, unknown_column};
+use super::backtest::{has_column, parse_outcome, source_text, unknown_column};
+use super::bad_rows::BadRows;
 use super::load_policy;
-use super::run::{OnError, create_rejects, parse_on_error, write_reject};
-use crate::check::policy::{Field, FieldType, Policy, date_to_string, thousands, today};
+use super::run::{OnError, parse_on_error};
+use crate::check::policy::{Policy, date_to_string, thousands, today};
 use crate::compile::Program;
-use crate::eval::{Decision, Machine, Row, ValueRef};
+use crate::eval::{Decision, Machine, Row};
+use crate::leads::outcome::Outcome;
 use crate::leads::{self, Binding, ColumnProblem, Format as InputFormat, Reject, output};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -249,9 +251,8 @@ struct Job<'a> {
     /// Key columns (indexes into `key_names`' binding's columns).
     key_columns: Vec<usize>,
     key_binding: &'a Binding,
-    /// The outcome field of the old policy and the values meaning
-    /// converted (empty: a yes/no column).
-    outcome: Option<(usize, &'a [String])>,
+    /// The outcome field of the old policy and how it is read.
+    outcome: Option<(usize, &'a Outcome)>,
     /// For each old rule, the new rule it is (matched by name).
     old_to_new: &'a [Option<usize>],
     stages: usize,
@@ -259,7 +260,7 @@ struct Job<'a> {
 }
 
 fn diff(old: &str, new: &str, s: &Settings<'_>) -> Result<Ended, String> {
-    let outcome = s.outcome.map(outcome_spec).transpose()?;
+    let outcome = s.outcome.map(parse_outcome).transpose()?;
     // Both versions are checked, so that the errors of both are shown.
     let (old, new) = (load_side(old, true)?, load_side(new, s.new_from_git)?);
     let (Some(mut old), Some(new)) = (old, new) else {
@@ -269,26 +270,7 @@ fn diff(old: &str, new: &str, s: &Settings<'_>) -> Result<Ended, String> {
     let stages = old.policy.stages.len();
 
     // The outcome, read like a field of the old policy.
-    let outcome_field = outcome.as_ref().map(|(column, values)| {
-        old.policy.fields.push(Field {
-            name: format!("outcome \"{column}\""),
-            loc: Default::default(),
-            ty: if values.is_empty() {
-                FieldType::Bool
-            } else {
-                FieldType::String
-            },
-            optional: true,
-            key: false,
-            column: column.clone(),
-            missing: Vec::new(),
-            true_values: Vec::new(),
-            false_values: Vec::new(),
-            separator: String::new(),
-            default: None,
-        });
-        old.policy.fields.len() - 1
-    });
+    let outcome_field = outcome.as_ref().map(|o| o.add_to(&mut old.policy));
     old.program = Program::compile(&old.policy);
     if let Some(f) = outcome_field {
         old.program.reads[f] = true;
@@ -298,9 +280,9 @@ fn diff(old: &str, new: &str, s: &Settings<'_>) -> Result<Ended, String> {
     let (old_binding, new_binding) = match input.format {
         InputFormat::Csv { .. } => {
             let columns = input.columns()?;
-            if let Some((column, _)) = &outcome {
-                if !has_column(&columns, column) {
-                    return Err(unknown_column(&input.name, column, &columns));
+            if let Some(o) = &outcome {
+                if !has_column(&columns, &o.column) {
+                    return Err(unknown_column(&input.name, &o.column, &columns));
                 }
             }
             (
@@ -310,9 +292,9 @@ fn diff(old: &str, new: &str, s: &Settings<'_>) -> Result<Ended, String> {
         }
         InputFormat::JsonLines | InputFormat::JsonArray => {
             let keys = input.columns()?;
-            if let Some((column, _)) = &outcome {
-                if !keys.is_empty() && !has_column(&keys, column) {
-                    return Err(unknown_column(&input.name, column, &keys));
+            if let Some(o) = &outcome {
+                if !keys.is_empty() && !has_column(&keys, &o.column) {
+                    return Err(unknown_column(&input.name, &o.column, &keys));
                 }
             }
             (
@@ -349,19 +331,15 @@ fn diff(old: &str, new: &str, s: &Settings<'_>) -> Result<Ended, String> {
         }
     };
 
-    let fail = *s.on_error == OnError::Fail;
-    let mut rejects_out = match s.on_error {
-        OnError::Reject(path) => {
-            if s.leads.as_os_str() != "-" && output::same_file(path, s.leads) {
-                return Err(format!(
-                    "--on-error reject={} is the lead file itself: the rejected rows would replace the leads; write them to another file",
-                    path.display()
-                ));
-            }
-            Some(create_rejects(path, input.format, &old_binding.columns)?)
-        }
-        _ => None,
-    };
+    let mut bad_rows = BadRows::new(
+        s.on_error,
+        s.leads,
+        &input.name,
+        input.format,
+        &old_binding.columns,
+        outcome.as_ref(),
+    )?;
+    let fail = bad_rows.fail();
 
     // The lead's key: the new policy's key fields, else the old one's.
     let key_binding = if new_binding.keys.is_empty() {
@@ -387,7 +365,6 @@ fn diff(old: &str, new: &str, s: &Settings<'_>) -> Result<Ended, String> {
         .map(|k| new_index.get(k.as_str()).copied())
         .collect();
 
-    let values: Vec<String> = outcome.as_ref().map(|o| o.1.clone()).unwrap_or_default();
     let job = Job {
         old: &old,
         new: &new,
@@ -395,7 +372,7 @@ fn diff(old: &str, new: &str, s: &Settings<'_>) -> Result<Ended, String> {
         new_binding: &new_binding,
         key_columns,
         key_binding,
-        outcome: outcome_field.map(|f| (f, values.as_slice())),
+        outcome: outcome_field.zip(outcome.as_ref()),
         old_to_new: &old_to_new,
         stages,
         format: input.format,
@@ -435,7 +412,6 @@ fn diff(old: &str, new: &str, s: &Settings<'_>) -> Result<Ended, String> {
     } else {
         "line"
     };
-    let format = input.format;
     let side = stages + 1;
     let mut cells = vec![Tally::default(); side * side];
     let mut old_rules = vec![Tally::default(); old.policy.rules.len() + 1];
@@ -443,13 +419,9 @@ fn diff(old: &str, new: &str, s: &Settings<'_>) -> Result<Ended, String> {
     let mut rule_changed = 0u64;
     let mut kept: Vec<Moved> = Vec::new();
     let mut shown_per_cell = vec![0usize; side * side];
-    let (mut rejected, mut shown, mut outcome_bad) = (0u64, 0usize, 0u64);
-    let mut first_bad: Option<u64> = None;
     let mut io_error: Option<String> = None;
     let array_error = input.array_error.clone();
     let name = input.name.clone();
-    let outcome_column = outcome.as_ref().map(|o| o.0.clone());
-    let yes_no = values.is_empty();
     let split = leads::pipeline::run(
         input.splitter,
         threads,
@@ -468,28 +440,10 @@ fn diff(old: &str, new: &str, s: &Settings<'_>) -> Result<Ended, String> {
             }
         },
         |result: ChunkResult| {
-            for reject in result.rejects {
-                rejected += 1;
-                if first_bad.is_none() {
-                    first_bad = Some(reject.line);
-                }
-                if yes_no && reject.column.is_some() && reject.column == outcome_column {
-                    outcome_bad += 1;
-                }
-                if shown < 10 {
-                    let text = reject.describe(unit);
-                    if fail {
-                        eprintln!("error: {name}: {text}");
-                    } else {
-                        eprintln!("warning: {text}");
-                    }
-                    shown += 1;
-                }
-                if let Some(file) = &mut rejects_out {
-                    if let Err(e) = write_reject(file, &reject, format, old_binding.columns.len()) {
-                        io_error = Some(format!("{}: {e}", file.shown().display()));
-                        return false;
-                    }
+            for reject in &result.rejects {
+                if let Err(e) = bad_rows.add(reject) {
+                    io_error = Some(e);
+                    return false;
                 }
             }
             for (all, chunk) in cells.iter_mut().zip(&result.cells) {
@@ -519,7 +473,7 @@ fn diff(old: &str, new: &str, s: &Settings<'_>) -> Result<Ended, String> {
                     let mut w = csv::Writer::from_writer(Vec::new());
                     let mut rows = 0;
                     for m in &result.moved {
-                        if fail && first_bad.is_some_and(|bad| m.line > bad) {
+                        if fail && bad_rows.first_line.is_some_and(|bad| m.line > bad) {
                             break;
                         }
                         let _ = w.write_record(names.csv_row(m, has_outcome));
@@ -544,49 +498,27 @@ fn diff(old: &str, new: &str, s: &Settings<'_>) -> Result<Ended, String> {
     if let Some(e) = io_error {
         return Err(e);
     }
-    if shown < rejected as usize {
-        eprintln!(
-            "… and {} more bad row(s) not shown",
-            rejected - shown as u64
-        );
-    }
-    if let Some(column) = &outcome_column {
-        if outcome_bad > 0 {
-            eprintln!(
-                "help: {outcome_bad} outcome cell(s) in \"{column}\" are not yes/no; if the column holds words, say which mean converted: `--outcome {column}=Won`"
-            );
-        }
-    }
-    if fail && rejected > 0 {
-        eprintln!(
-            "error: {name}: {rejected} bad row(s); with `--on-error fail` no diff is reported"
-        );
-        if s.listing == Listing::Csv {
-            if let Some(line) = first_bad {
-                eprintln!(
-                    "note: the moved leads on standard output stop before {unit} {line}, the first bad row"
-                );
-            }
-        }
-        eprintln!(
-            "help: fix the row(s), or run with `--on-error skip` (or `reject=rejects.csv`) to leave bad rows out and go on"
-        );
+    let note = match (s.listing, bad_rows.first_line) {
+        (Listing::Csv, Some(line)) => Some(format!(
+            "note: the moved leads on standard output stop before {unit} {line}, the first bad row"
+        )),
+        _ => None,
+    };
+    if !bad_rows.finish("diff", note) {
         return Ok(Ended::Failed);
     }
     if let Some(error) = array_error.and_then(|slot| slot.lock().ok().and_then(|mut e| e.take())) {
         eprintln!("error: {name}: {error}");
         return Ok(Ended::Failed);
     }
-    if let Some(file) = &mut rejects_out {
-        output::commit(&mut [file])?;
-    }
+    bad_rows.commit()?;
 
     let counts = Counts {
         cells,
         old_rules,
         new_rules,
         rule_changed,
-        rejected,
+        rejected: bad_rows.count,
     };
     Ok(Ended::Report(report(
         &old,
@@ -730,11 +662,7 @@ impl Job<'_> {
         let new = new_machine.run(&self.new.program, new_row);
         let converted = self
             .outcome
-            .and_then(|(field, values)| match old_row.value(field) {
-                Some(ValueRef::Bool(b)) => Some(b),
-                Some(ValueRef::Str(s)) => Some(values.iter().any(|v| v == s.trim())),
-                _ => None,
-            });
+            .and_then(|(field, spec)| spec.converted(old_row, field));
         (old, new, converted)
     }
 
@@ -1208,7 +1136,7 @@ fn report(
     counts: &Counts,
     moved: &[Moved],
     key_names: &[String],
-    outcome: Option<&(String, Vec<String>)>,
+    outcome: Option<&Outcome>,
     s: &Settings<'_>,
     input: &str,
 ) -> Json {
@@ -1384,9 +1312,9 @@ fn report(
         "new": new.label,
         "leads_file": input,
         "as_of": date_to_string(s.as_of),
-        "outcome": outcome.map(|(column, values)| json!({
-            "column": column,
-            "converted_when": if values.is_empty() { Json::from("yes") } else { json!(values) },
+        "outcome": outcome.map(|o| json!({
+            "column": o.column,
+            "converted_when": if o.is_yes_no() { Json::from("yes") } else { json!(o.values) },
         })),
         "total": total.leads,
         "moved": moved_n,

@@ -17,6 +17,7 @@ macro_rules! outln {
 }
 
 mod backtest;
+mod bad_rows;
 mod check;
 mod compile;
 mod diff;

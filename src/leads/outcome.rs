@@ -28,11 +28,11 @@ impl Outcome {
             None => (text.trim(), Vec::new()),
         };
         if column.is_empty() {
-            return Err("the outcome needs a column: `Converted` or `Status=Won`".into());
+            return Err("needs a column: `Converted` or `Status=Won`".into());
         }
         if text.contains('=') && values.is_empty() {
             return Err(format!(
-                "`{text}`: no value after `=`; say which values mean converted, e.g. `{column}=Won`"
+                "{text}: no value after `=`; say which values mean converted, e.g. `{column}=Won`"
             ));
         }
         Ok(Outcome {
