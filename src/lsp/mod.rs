@@ -8,8 +8,12 @@
 //! itself and ends the session on time.
 
 mod convert;
+mod diagnostics;
 mod framing;
+mod handlers;
 mod server;
+mod settings;
+mod state;
 
 use std::time::Duration;
 
