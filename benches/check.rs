@@ -19,7 +19,7 @@ pub fn generate_policy(rules: usize) -> String {
     text.push_str("field last activity: date optional from \"Last Activity\"\n");
     text.push_str("stages unqualified < MQL < SQL\notherwise unqualified\n");
     text.push_str("criterion icp: company size known and industry known and company size between 50 and 5000 and industry in { saas, fintech }\n");
-    text.push_str("score engagement {\n  +20 when demo requested\n  +2 per visits cap 20\n  +10 when last activity within 30 days\n  cap 100\n}\n");
+    text.push_str("score engagement {\n  +20 when demo requested\n  +2 per visits cap 20\n  +10 when last activity within the last 30 days\n  cap 100\n}\n");
     for i in 0..rules {
         let stage = if i % 3 == 0 { "SQL" } else { "MQL" };
         let _ = writeln!(

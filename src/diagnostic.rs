@@ -82,6 +82,7 @@ codes! {
     UncheckedOptional = "Q0201", Warning, "a rule relies on an optional field without saying what happens when it is missing";
     UnusedDefinition = "Q0202", Warning, "a criterion that no rule, criterion or score uses";
     ObsoleteOverrides = "Q0203", Warning, "an `overrides` clause, which no longer has any effect";
+    UndirectedWithin = "Q0204", Warning, "`within N days` without `the last` or `the next`, which counts dates on both sides of the evaluation date";
     ToothlessDisqualifier = "Q0313", Warning, "a rule that concludes a stage at or below `otherwise`, so higher rules take the leads it is meant to hold back";
     IneffectiveCeiling = "Q0314", Warning, "a ceiling that matches every lead, or never lowers a stage";
     Contradiction = "Q0301", Warning, "a rule or criterion that no lead can meet";
@@ -97,6 +98,37 @@ codes! {
     OftenMissing = "Q0312", Warning, "a rule depends on a field that many sample leads lack";
     ConfigUnreadable = "Q0401", Error, "the project's `qualify.toml` cannot be read or has a mistake";
     SampleUnreadable = "Q0402", Error, "the sample lead file cannot be read";
+}
+
+impl Code {
+    /// Found by `crate::analysis`: over every possible lead (the solver) or
+    /// on the sample's leads; not by the parser or the checker. These take
+    /// long to compute, so the editor shows the last ones, moved by an edit,
+    /// until they are computed again. Every code is listed, so a new one is
+    /// classified when it is added, never by its number.
+    pub fn is_analysis_finding(self) -> bool {
+        use Code::*;
+        match self {
+            // The solver, over every possible lead.
+            Contradiction | ShadowedRule | UnreachableThreshold | TrivialThreshold => true,
+            RedundantClause | NoStageGap | StageInversion | Undecided => true,
+            ToothlessDisqualifier | IneffectiveCeiling => true,
+            // The sample pass.
+            RarelyPasses | StageNeverReached | OftenMissing => true,
+            // Parsing and imports.
+            Syntax | TooDeep | ImportNotFound | ImportHasErrors => false,
+            // The checker.
+            UnknownName | UnknownStage | UnknownEnumValue | DuplicateDefinition => false,
+            CyclicCriterion | CyclicScore | TypeMismatch | AtLeastTooLarge => false,
+            NotACondition | OperatorNotForType | UnknownTestField | TestValueType => false,
+            NoStages | DuplicateStage | OptionNotForType | UnknownScore => false,
+            UnknownRule | DuplicateColumn | KnownOnNonField | MultipleOtherwise => false,
+            EmptyTest | InvalidLiteral => false,
+            UncheckedOptional | UnusedDefinition | ObsoleteOverrides | UndirectedWithin => false,
+            // The project's files.
+            ConfigUnreadable | SampleUnreadable => false,
+        }
+    }
 }
 
 /// A secondary location: the other rule of a conflict, the earlier definition.
@@ -128,6 +160,11 @@ pub struct Diagnostic {
     pub help: Option<String>,
     pub related: Vec<Related>,
     pub fix: Option<Fix>,
+    /// Other fixes, when there is more than one way to mend it (then none
+    /// is preferred): `within the next N days` besides `within the last`.
+    /// Offered only with `fix` (see `fixes`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_fixes: Vec<Fix>,
     /// A lead that demonstrates the finding, as a JSON object keyed by
     /// field name (the form `qualify explain --lead` takes).
     pub witness: Option<String>,
@@ -153,6 +190,7 @@ impl Diagnostic {
             help: None,
             related: Vec::new(),
             fix: None,
+            other_fixes: Vec::new(),
             witness: None,
             witness_as_of: None,
         }
@@ -215,6 +253,30 @@ impl Diagnostic {
             title: Some(title.into()),
         });
         self
+    }
+    /// Another fix, offered besides the first one (see `other_fixes`).
+    pub fn also_fix(
+        mut self,
+        span: Span,
+        replacement: impl Into<String>,
+        title: impl Into<String>,
+    ) -> Self {
+        self.other_fixes.push(Fix {
+            span,
+            replacement: replacement.into(),
+            title: Some(title.into()),
+        });
+        self
+    }
+    /// Every fix: the first, then the others. The others count only with
+    /// a first one, so clearing `fix` (spans gone stale) clears them all.
+    pub fn fixes(&self) -> impl Iterator<Item = &Fix> {
+        let others: &[Fix] = if self.fix.is_some() {
+            &self.other_fixes
+        } else {
+            &[]
+        };
+        self.fix.iter().chain(others)
     }
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error

@@ -1,6 +1,7 @@
 //! The analysis against brute force: random small policies whose fields have
 //! small finite domains (yes/no, a three-value enum, an integer compared only
-//! with constants 0–5), so that enumerating every lead decides contradiction,
+//! with constants 0–5, a date tested against dates and `within` windows a few
+//! days around the evaluation date), so that enumerating every lead decides contradiction,
 //! shadowing, toothless disqualifiers, ceilings that do nothing and gaps.
 //! The analysis must say exactly the same.
 
@@ -19,6 +20,7 @@ enum Kind {
     Bool,
     Enum,
     Int,
+    Date,
 }
 
 #[derive(Clone, Debug)]
@@ -33,6 +35,7 @@ fn field_decl(i: usize, f: &FieldSpec) -> String {
         Kind::Bool => "bool",
         Kind::Enum => "enum { a, b, c }",
         Kind::Int => "integer",
+        Kind::Date => "date",
     };
     let presence = match (f.presence, &f.kind) {
         (0, _) => String::new(),
@@ -40,6 +43,7 @@ fn field_decl(i: usize, f: &FieldSpec) -> String {
         (_, Kind::Bool) => " default false".into(),
         (_, Kind::Enum) => " default a".into(),
         (_, Kind::Int) => " default 0".into(),
+        (_, Kind::Date) => " default 2026-06-02".into(),
     };
     format!("field f{i}: {ty}{presence}\n")
 }
@@ -52,12 +56,31 @@ fn domain(f: &FieldSpec) -> Vec<Option<Value>> {
         Kind::Bool => vec![Some(Value::Bool(true)), Some(Value::Bool(false))],
         Kind::Enum => (0..3).map(|i| Some(Value::Enum(i))).collect(),
         Kind::Int => (-3..=6).map(|n| Some(Value::Num(n as f64))).collect(),
+        // Dates are tested against 2026-05-29 to 2026-06-03 and windows of
+        // at most 3 days around 2026-06-01: five days either side stand
+        // for every date.
+        Kind::Date => {
+            let as_of = qualify::check::date_from_ymd(AS_OF).unwrap();
+            (-5..=5).map(|n| Some(Value::Date(as_of + n))).collect()
+        }
     };
     if f.presence == 1 {
         values.push(None);
     }
     values
 }
+
+/// The evaluation date of every case.
+const AS_OF: &str = "2026-06-01";
+/// Dates a date field is compared with, around `AS_OF`.
+const DATES: [&str; 6] = [
+    "2026-05-29",
+    "2026-05-30",
+    "2026-05-31",
+    "2026-06-01",
+    "2026-06-02",
+    "2026-06-03",
+];
 
 fn atom(fields: &[FieldSpec], has_score: bool) -> BoxedStrategy<String> {
     let n = fields.len();
@@ -82,6 +105,11 @@ fn atom(fields: &[FieldSpec], has_score: bool) -> BoxedStrategy<String> {
                 (Kind::Int, 2) => format!("{name} = {k}"),
                 (Kind::Int, 3) => format!("{name} < {k}"),
                 (Kind::Int, _) => format!("{name} > {k}"),
+                (Kind::Date, 0) => format!("{name} within the last {} days", k % 4),
+                (Kind::Date, 1) => format!("{name} within the next {} days", k % 4),
+                (Kind::Date, 2) => format!("{name} within {} days", k % 4),
+                (Kind::Date, 3) => format!("{name} < {}", DATES[k as usize]),
+                (Kind::Date, _) => format!("{name} >= {}", DATES[k as usize]),
             }
         })
         .boxed()
@@ -109,7 +137,12 @@ struct Case {
 
 fn case() -> impl Strategy<Value = Case> {
     let field = (
-        prop_oneof![Just(Kind::Bool), Just(Kind::Enum), Just(Kind::Int)],
+        prop_oneof![
+            Just(Kind::Bool),
+            Just(Kind::Enum),
+            Just(Kind::Int),
+            Just(Kind::Date)
+        ],
         0u8..3,
     )
         .prop_map(|(kind, presence)| FieldSpec { kind, presence });
@@ -227,7 +260,7 @@ fn brute_force(policy: &Policy, fields: &[FieldSpec], as_of: i32) -> Truths {
 }
 
 fn agree(case: &Case) -> Result<(), TestCaseError> {
-    let as_of = qualify::check::date_from_ymd("2026-06-01").unwrap();
+    let as_of = qualify::check::date_from_ymd(AS_OF).unwrap();
     let mut db = Database::default();
     db.set_as_of(as_of);
     let file = db.set_file(Path::new("generated.qual"), case.text.clone());

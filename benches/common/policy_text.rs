@@ -64,7 +64,7 @@ pub fn generate_policy(rules: usize, seed: u64) -> String {
     text.push_str(
         "criterion decision maker: seniority in { c_level, vp, director } or authority\n",
     );
-    text.push_str("criterion active: last activity within 30 days\n");
+    text.push_str("criterion active: last activity within the last 30 days\n");
     text.push_str("score fit {\n  +30 when icp\n  +20 when decision maker\n  -20 when industry in { education, other }\n  +10 when country = \"US\"\n  cap 100\n}\n");
     text.push_str("score engagement {\n  +20 when demo requested\n  +5 per downloads cap 15\n  +3 per visits cap 15\n  +1 per opens cap 10\n  +10 when active\n  cap 100\n}\n");
     let stages = ["nurture", "MQL", "SQL", "opportunity"];

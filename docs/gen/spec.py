@@ -14,7 +14,9 @@ E("Q0001", "syntax",
 bracket or string, a line in a `score` or `test` block that is not a point line or a test
 entry. The checker reports every such line and goes on with the next one, so one mistake
 does not hide the others. A misspelt keyword at the start of a line comes with a
-did-you-mean.""",
+did-you-mean, and so do two habits from CRMs: a number with thousands separators
+(`$10,000`, written `$10_000`) and a CRM's name for a field type (`currency` for `money`,
+`checkbox` for `bool`, `picklist` for `enum { … }`).""",
 {"policy.qual": """field budget: money optional
 field demo requested: bool default false
 stages MQL < SQL
@@ -40,6 +42,11 @@ otherwise MQL
 budget known and demo requested => SQL
 """},
 extra=[("A misspelt keyword", {"policy.qual": """feild budget: money optional
+stages MQL < SQL
+"""}), ("Thousands separators", {"policy.qual": """field budget: money optional
+stages MQL < SQL
+rule big budget: budget >= $10,000 => SQL
+"""}), ("A CRM type name", {"policy.qual": """field budget: currency optional
 stages MQL < SQL
 """})])
 
@@ -352,7 +359,7 @@ industry known and industry in { fintech, retail } => MQL
 """},
 extra=[("`within` on a number", {"policy.qual": """field company size: integer optional
 stages MQL < SQL
-company size known and company size within 30 days => MQL
+company size known and company size within the last 30 days => MQL
 """}), ("`per` a text field", {"policy.qual": """field title: string optional
 stages MQL < SQL
 score fit {
@@ -715,6 +722,36 @@ stages unqualified < MQL < SQL
 otherwise unqualified
 rule demo: demo requested => MQL
 rule budget confirmed: budget known and demo requested => SQL because "Budget and a demo"
+"""})
+E("Q0204", "undirected-within",
+"""A recency test `within N days` without `the last` or `the next`. It is true for a date up
+to N days *before* the evaluation date and for one up to N days *after* it, so
+`last activity within 30 days` also accepts activity dated next month (a typo, a time-zone
+slip, a planned meeting), and `timeline within 90 days` also accepts a close date that has
+already passed. The form is still read, with that meaning; the warning asks you to say which
+side you mean. The editor offers both rewrites as quick fixes.""",
+{"policy.qual": """field last activity: date optional
+field expected close: date optional
+stages unqualified < MQL < SQL
+otherwise unqualified
+rule active: last activity within 30 days => MQL
+rule closing: expected close within the next 90 days => SQL
+"""},
+"""Write `within the last N days` for a date in the past (on the evaluation date or at most N
+days before it), `within the next N days` for a date ahead (on it or at most N days after):
+
+```qual
+rule active: last activity within the last 30 days => MQL
+```
+
+When both sides are really meant, say so with two tests:
+`last activity within the last 30 days or last activity within the next 30 days`.""",
+{"policy.qual": """field last activity: date optional
+field expected close: date optional
+stages unqualified < MQL < SQL
+otherwise unqualified
+rule active: last activity within the last 30 days => MQL
+rule closing: expected close within the next 90 days => SQL
 """})
 E("Q0202", "unused-definition",
 """A criterion is defined but no rule, criterion or score uses it — often left

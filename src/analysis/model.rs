@@ -321,10 +321,17 @@ impl<'p> Model<'p> {
                     }
                 }
                 for atom in &self.atoms {
-                    if let ExprKind::Within { field, days } = &atom.expr.kind {
+                    if let ExprKind::Within {
+                        field,
+                        days,
+                        direction,
+                    } = &atom.expr.kind
+                    {
                         if *field == f {
-                            points.push((self.as_of as i64 - *days as i64) as f64);
-                            points.push((self.as_of as i64 + *days as i64) as f64);
+                            let (low, high) =
+                                crate::eval::within_window(self.as_of, *days, *direction);
+                            points.push(low as f64);
+                            points.push(high as f64);
                         }
                     }
                 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-pub use crate::syntax::{CmpOp, Span, TextOp};
+pub use crate::syntax::{CmpOp, Direction, Span, TextOp};
 
 pub type FieldId = usize;
 pub type StageId = usize;
@@ -263,10 +263,12 @@ pub enum ExprKind {
         value: String,
         ignore_case: bool,
     },
-    /// The date is at most this many days from the evaluation date.
+    /// The date is at most this many days from the evaluation date, on the
+    /// side `direction` says (`eval::within`).
     Within {
         field: FieldId,
         days: u32,
+        direction: Direction,
     },
     And(Vec<Expr>),
     Or(Vec<Expr>),

@@ -8,7 +8,7 @@ use super::policy::*;
 use super::{Checked, Unit};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::syntax::{
-    self, CondKind, ItemKind, LiteralKind, Operand, ScoreEntry, TestEntry, TypeExpr,
+    self, CondKind, Direction, ItemKind, LiteralKind, Operand, ScoreEntry, TestEntry, TypeExpr,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -633,6 +633,34 @@ impl<'a> Resolver<'a> {
         );
     }
 
+    /// `within N days` counts dates on both sides of the evaluation date,
+    /// which is seldom what a policy means: offer both directions.
+    fn warn_undirected_within(&mut self, at: Span, days: u32) {
+        let written = Direction::Either.phrase(days);
+        let last = Direction::Last.phrase(days);
+        let next = Direction::Next.phrase(days);
+        let path = self.path();
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::UndirectedWithin,
+                path,
+                at,
+                format!(
+                    "`{written}` looks both ways: a date up to {days} {} before or after the \
+                     evaluation date meets it",
+                    if days == 1 { "day" } else { "days" }
+                ),
+            )
+            .label("before or after the evaluation date")
+            .help(format!(
+                "say which you mean: `{last}` for a date in the past (recent activity), \
+                 `{next}` for one ahead (an expected close)"
+            ))
+            .titled_fix(at, last.clone(), format!("Change to `{last}`"))
+            .also_fix(at, next.clone(), format!("Change to `{next}`")),
+        );
+    }
+
     fn score(&mut self, id: ScoreId, decl: &syntax::ScoreDecl) {
         let owner = Symbol::Score(id);
         for entry in &decl.entries {
@@ -943,10 +971,24 @@ impl<'a> Resolver<'a> {
                     _ => ExprKind::Const(false),
                 }
             }
-            CondKind::Within { lhs, days } => {
+            CondKind::Within {
+                lhs,
+                days,
+                direction,
+                test_span,
+            } => {
                 let (term, ty) = self.term(lhs, None, owner);
                 match (term, ty) {
-                    (Term::Field(field), Ty::Date) => ExprKind::Within { field, days: *days },
+                    (Term::Field(field), Ty::Date) => {
+                        if *direction == Direction::Either {
+                            self.warn_undirected_within(*test_span, *days);
+                        }
+                        ExprKind::Within {
+                            field,
+                            days: *days,
+                            direction: *direction,
+                        }
+                    }
                     (_, Ty::Error) => ExprKind::Const(false),
                     (_, ty) => {
                         self.error(
@@ -957,7 +999,7 @@ impl<'a> Resolver<'a> {
                                 ty_words(&ty, &self.policy)
                             ),
                         )
-                        .help("use `within` on a date such as `last activity within 30 days`");
+                        .help("use `within` on a date such as `last activity within the last 30 days`");
                         ExprKind::Const(false)
                     }
                 }
@@ -1000,7 +1042,7 @@ impl<'a> Resolver<'a> {
                             FieldType::String | FieldType::List => {
                                 format!("`{} contains \"…\"` or `{} known`", name.text, name.text)
                             }
-                            FieldType::Date => format!("`{} within 30 days`", name.text),
+                            FieldType::Date => format!("`{} within the last 30 days`", name.text),
                             _ => format!("`{} > 100` or `{} known`", name.text, name.text),
                         };
                         self.error(
@@ -1108,7 +1150,7 @@ impl<'a> Resolver<'a> {
                     _ => String::new(),
                 },
                 Ty::Numeric => "compare numbers with numbers, e.g. `company size > 500`".into(),
-                Ty::Date => "write dates as YYYY-MM-DD, or use `within N days`".into(),
+                Ty::Date => "write dates as YYYY-MM-DD, or use `within the last N days`".into(),
                 Ty::Bool => "compare with `true` or `false`, or use the field on its own".into(),
                 _ => "compare values of the same type".into(),
             };

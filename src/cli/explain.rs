@@ -384,13 +384,16 @@ impl<'a> Explainer<'a> {
                     crate::syntax::escape(value)
                 ))
             }
-            ExprKind::Within { field, days } => {
+            ExprKind::Within {
+                field,
+                days,
+                direction,
+            } => {
                 values.push((p.fields[*field].name.clone(), self.show(row, *field)));
-                Some(format!(
-                    "a date from {} to {}",
-                    date_to_string(m.as_of - *days as i32),
-                    date_to_string(m.as_of + *days as i32)
-                ))
+                let (low, high) = crate::eval::within_window(m.as_of, *days, *direction);
+                // Lead dates are years 0000 to 9999 (days since 1970).
+                let show = |day: i64| date_to_string(day.clamp(-719_528, 2_932_896) as i32);
+                Some(format!("a date from {} to {}", show(low), show(high)))
             }
         };
         Clause {

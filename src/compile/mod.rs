@@ -82,6 +82,7 @@ pub enum Node {
     Within {
         field: FieldId,
         days: u32,
+        direction: Direction,
     },
     /// Any other comparison (field with field, text ignoring case, lists…).
     Compare {
@@ -341,11 +342,16 @@ impl Compiler<'_> {
                     }
                 }
             }
-            ExprKind::Within { field, days } => {
+            ExprKind::Within {
+                field,
+                days,
+                direction,
+            } => {
                 self.program.reads[*field] = true;
                 Node::Within {
                     field: *field,
                     days: *days,
+                    direction: *direction,
                 }
             }
             ExprKind::And(items) => {

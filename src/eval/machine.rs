@@ -118,8 +118,12 @@ impl Machine {
                 Slot::Text { sym, .. } => Truth::from_bool(syms.binary_search(&sym).is_ok()),
                 _ => Truth::Unknown,
             },
-            Node::Within { field, days } => match row.slots[*field] {
-                Slot::Date(d) => Truth::from_bool(within(d, self.as_of, *days)),
+            Node::Within {
+                field,
+                days,
+                direction,
+            } => match row.slots[*field] {
+                Slot::Date(d) => Truth::from_bool(within(d, self.as_of, *days, *direction)),
                 _ => Truth::Unknown,
             },
             _ => return None,
@@ -201,8 +205,12 @@ impl Machine {
                 }
                 _ => Truth::Unknown,
             },
-            Node::Within { field, days } => match row.slots[*field] {
-                Slot::Date(d) => Truth::from_bool(within(d, self.as_of, *days)),
+            Node::Within {
+                field,
+                days,
+                direction,
+            } => match row.slots[*field] {
+                Slot::Date(d) => Truth::from_bool(within(d, self.as_of, *days, *direction)),
                 _ => Truth::Unknown,
             },
             Node::Compare {

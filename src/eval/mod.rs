@@ -324,9 +324,22 @@ pub fn list_has<'a>(
     items.any(|item| text_eq(item, value, ignore_case))
 }
 
-/// `within N days` of the evaluation date, before or after.
-pub fn within(date: i32, as_of: i32, days: u32) -> bool {
-    (date as i64 - as_of as i64).abs() <= days as i64
+/// The dates a `within` test accepts, both ends included, as days since
+/// the epoch: `within the last N days` is `as_of - N ..= as_of`, `within the
+/// next N days` is `as_of ..= as_of + N`, and `within N days` both.
+pub fn within_window(as_of: i32, days: u32, direction: Direction) -> (i64, i64) {
+    let (as_of, days) = (as_of as i64, days as i64);
+    match direction {
+        Direction::Either => (as_of - days, as_of + days),
+        Direction::Last => (as_of - days, as_of),
+        Direction::Next => (as_of, as_of + days),
+    }
+}
+
+/// `within [the last | the next] N days` of the evaluation date.
+pub fn within(date: i32, as_of: i32, days: u32, direction: Direction) -> bool {
+    let (low, high) = within_window(as_of, days, direction);
+    (low..=high).contains(&(date as i64))
 }
 
 /// `at least N of`, from the counts of true and unknown items.

@@ -148,8 +148,12 @@ impl Ctx<'_> {
                 )),
                 _ => Truth::Unknown,
             },
-            ExprKind::Within { field, days } => match &self.lead[*field] {
-                Some(Value::Date(d)) => Truth::from_bool(within(*d, self.as_of, *days)),
+            ExprKind::Within {
+                field,
+                days,
+                direction,
+            } => match &self.lead[*field] {
+                Some(Value::Date(d)) => Truth::from_bool(within(*d, self.as_of, *days, *direction)),
                 _ => Truth::Unknown,
             },
             ExprKind::And(items) => Truth::and(items.iter().map(|i| self.expr(i))),

@@ -2,6 +2,7 @@
 //! and turn the example lead of an analysis finding into a test.
 
 use std::fmt::Write;
+use std::path::Path;
 
 use super::FileEdit;
 
@@ -25,32 +26,9 @@ pub struct Action {
 /// diagnostics computed outside the database (the sample's).
 pub fn actions(db: &dyn Db, file: SourceFile, range: Span, extra: &[Diagnostic]) -> Vec<Action> {
     let path = file.path(db).clone();
-    let overlaps = |span: Span| span.start <= range.end && range.start <= span.end;
-    let touches = |d: &Diagnostic| overlaps(d.span);
-    let mut out = Vec::new();
+    let touches = |d: &Diagnostic| overlaps(d.span, range);
     let diagnostics = db::diagnostics(db, file);
-    for d in diagnostics.iter().chain(extra) {
-        let Some(fix) = &d.fix else { continue };
-        // A fix may change other text than the diagnostic points at (a
-        // misspelt keyword found only at the `:` after it): offered on both.
-        if !touches(d) && !overlaps(fix.span) {
-            continue;
-        }
-        let title = fix
-            .title
-            .clone()
-            .unwrap_or_else(|| format!("Change to `{}`", fix.replacement));
-        out.push(Action {
-            title,
-            edits: vec![FileEdit {
-                path: path.clone(),
-                span: fix.span,
-                text: fix.replacement.clone(),
-            }],
-            diagnostic: Some(d.clone()),
-            preferred: true,
-        });
-    }
+    let mut out = fixes(&path, diagnostics.iter().chain(extra), range);
     let checked = db::checked(db, file);
     if checked.has_errors() {
         return out;
@@ -85,6 +63,52 @@ pub fn actions(db: &dyn Db, file: SourceFile, range: Span, extra: &[Diagnostic])
         }
     }
     out
+}
+
+/// The fixes carried by the checker's diagnostics (did-you-mean, …) that
+/// touch `range`: ready as soon as the policy is checked, never waiting for
+/// the analysis (an editor asks on every cursor move).
+pub fn checker_actions(db: &dyn Db, file: SourceFile, range: Span) -> Vec<Action> {
+    fixes(file.path(db), &db::checked(db, file).diagnostics, range)
+}
+
+/// The fixes of `diagnostics` (in the file at `path`) offered at `range`.
+fn fixes<'a>(
+    path: &Path,
+    diagnostics: impl IntoIterator<Item = &'a Diagnostic>,
+    range: Span,
+) -> Vec<Action> {
+    let mut out = Vec::new();
+    for d in diagnostics {
+        // Of several fixes none is preferred: the author chooses.
+        let preferred = d.other_fixes.is_empty();
+        for fix in d.fixes() {
+            // A fix may change other text than the diagnostic points at (a
+            // misspelt keyword found only at the `:` after it): offered on both.
+            if !overlaps(d.span, range) && !overlaps(fix.span, range) {
+                continue;
+            }
+            let title = fix
+                .title
+                .clone()
+                .unwrap_or_else(|| format!("Change to `{}`", fix.replacement));
+            out.push(Action {
+                title,
+                edits: vec![FileEdit {
+                    path: path.to_path_buf(),
+                    span: fix.span,
+                    text: fix.replacement.clone(),
+                }],
+                diagnostic: Some(d.clone()),
+                preferred,
+            });
+        }
+    }
+    out
+}
+
+fn overlaps(span: Span, range: Span) -> bool {
+    span.start <= range.end && range.start <= span.end
 }
 
 /// A `test` block pinning what the policy does with `lead` today.

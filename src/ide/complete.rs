@@ -50,6 +50,8 @@ enum Context {
     Conclusion,
     /// After `=> at`.
     Most,
+    /// After `within`: which side of the evaluation date.
+    Within,
     /// After `=> STAGE `: the reason.
     Because,
     FieldType,
@@ -75,6 +77,20 @@ enum Operand {
     Criterion,
     Score,
 }
+
+/// The `within` tests of a date: label, snippet, detail.
+const WITHIN_OFFERS: [(&str, &str, &str); 2] = [
+    (
+        "within the last N days",
+        "within the last ${1:30} days",
+        "on the evaluation date or at most N days before it",
+    ),
+    (
+        "within the next N days",
+        "within the next ${1:90} days",
+        "on the evaluation date or at most N days after it",
+    ),
+];
 
 const LINE_KEYWORDS: &[&str] = &[
     "field",
@@ -181,6 +197,16 @@ pub fn complete(db: &dyn Db, file: SourceFile, offset: usize) -> Vec<Completion>
             "most ",
             Some("a ceiling: the leads it matches get this stage or lower"),
         ),
+        Context::Within => {
+            for (label, insert, detail) in WITHIN_OFFERS {
+                o.add(
+                    &label["within ".len()..],
+                    ItemKind::Keyword,
+                    &insert["within ".len()..],
+                    Some(detail),
+                );
+            }
+        }
         Context::FieldType => {
             for t in [
                 "bool", "integer", "number", "money", "string", "date", "list",
@@ -409,7 +435,7 @@ fn snippets(policy: &Policy) -> Vec<(&'static str, &'static str, String)> {
             "BANT rule",
             "a rule: 3 of budget, authority, need, timeline",
             format!(
-                "rule ${{1:bant qualified}}: at least ${{2:3}} of (${{3:budget known}}, ${{4:authority}}, ${{5:need known}}, ${{6:timeline within 90 days}}) => ${{7:{top}}} because \"${{8:Meets 3 of 4 BANT criteria}}\""
+                "rule ${{1:bant qualified}}: at least ${{2:3}} of (${{3:budget known}}, ${{4:authority}}, ${{5:need known}}, ${{6:timeline within the next 90 days}}) => ${{7:{top}}} because \"${{8:Meets 3 of 4 BANT criteria}}\""
             ),
         ),
         (
@@ -481,11 +507,7 @@ fn operators(
                     out.push(("in { … }", "in { ${1:value} }", None));
                 }
                 FieldType::Date => {
-                    out.push((
-                        "within N days",
-                        "within ${1:30} days",
-                        Some("at most N days before the evaluation date"),
-                    ));
+                    out.extend(WITHIN_OFFERS.iter().map(|(l, i, d)| (*l, *i, Some(*d))));
                     out.extend(order);
                 }
                 FieldType::Enum(_) => {
@@ -710,6 +732,9 @@ fn context(policy: &Policy, before: &str, block: Option<&str>) -> Context {
     }
     if trimmed.ends_with(['<', '>']) || trimmed.ends_with("<=") || trimmed.ends_with(">=") {
         return Context::Nothing;
+    }
+    if ends_with_word(before, "within") {
+        return Context::Within;
     }
     for word in ["and", "or", "not", "when", "of", "("] {
         if ends_with_word(before, word) || (word == "(" && trimmed.ends_with('(')) {

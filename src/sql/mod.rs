@@ -51,6 +51,11 @@ pub use dialect::Dialect;
 use crate::check::policy::*;
 use crate::compile::Program;
 
+/// 0000-01-01 and 9999-12-31, the first and last dates lead data can hold
+/// (days since 1970-01-01).
+const FIRST_LEAD_DATE: i64 = -719_528;
+const LAST_LEAD_DATE: i64 = 2_932_896;
+
 /// The evaluation date for `within N days`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AsOf {
@@ -897,17 +902,40 @@ impl Compiler<'_> {
                     }
                 }
             }
-            ExprKind::Within { field, days } => {
+            ExprKind::Within {
+                field,
+                days,
+                direction,
+            } => {
+                // `eval::within`: the window's ends, both included.
                 let days = *days as i64;
+                let (before, after) = match direction {
+                    Direction::Either => (days, days),
+                    Direction::Last => (days, 0),
+                    Direction::Next => (0, days),
+                };
                 let (low, high) = match self.as_of {
-                    AsOf::Date(day) => (
-                        d.date_literal(&date_to_string(day - days as i32)),
-                        d.date_literal(&date_to_string(day + days as i32)),
-                    ),
-                    AsOf::Now => (
-                        d.add_days(d.current_date(), -days),
-                        d.add_days(d.current_date(), days),
-                    ),
+                    AsOf::Date(day) => {
+                        // Lead dates are years 0000 to 9999: a window's end
+                        // beyond them is that year's end, and a window that
+                        // misses them holds no date (unknown on NULL).
+                        let low = (day as i64 - before).max(FIRST_LEAD_DATE);
+                        let high = (day as i64 + after).min(LAST_LEAD_DATE);
+                        if low > high {
+                            return Ok(format!("(x{field} <> x{field})"));
+                        }
+                        (
+                            d.date_literal(&date_to_string(low as i32)),
+                            d.date_literal(&date_to_string(high as i32)),
+                        )
+                    }
+                    AsOf::Now => {
+                        let end = |n: i64| match n {
+                            0 => d.current_date().to_string(),
+                            n => d.add_days(d.current_date(), n),
+                        };
+                        (end(-before), end(after))
+                    }
                 };
                 format!("(x{field} BETWEEN {low} AND {high})")
             }

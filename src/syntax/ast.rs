@@ -279,6 +279,35 @@ impl TextOp {
     }
 }
 
+/// Which side of the evaluation date a `within` test looks at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Direction {
+    /// `within N days`: before or after.
+    Either,
+    /// `within the last N days`: on or before.
+    Last,
+    /// `within the next N days`: on or after.
+    Next,
+}
+
+impl Direction {
+    /// The words between `within` and the number, with a trailing space:
+    /// `"the last "`, or nothing for [`Direction::Either`].
+    pub fn words(self) -> &'static str {
+        match self {
+            Direction::Either => "",
+            Direction::Last => "the last ",
+            Direction::Next => "the next ",
+        }
+    }
+
+    /// `within the last 30 days` (`day` for one).
+    pub fn phrase(self, days: u32) -> String {
+        let unit = if days == 1 { "day" } else { "days" };
+        format!("within {}{days} {unit}", self.words())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum CondKind {
     And(Vec<Cond>),
@@ -321,5 +350,8 @@ pub enum CondKind {
     Within {
         lhs: Operand,
         days: u32,
+        direction: Direction,
+        /// `within … days`, from `within` to `days`.
+        test_span: Span,
     },
 }

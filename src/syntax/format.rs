@@ -392,13 +392,12 @@ pub fn cond(c: &Cond) -> String {
             operand(rhs),
             ic(*ignore_case)
         ),
-        CondKind::Within { lhs, days } => {
-            format!(
-                "{} within {days} {}",
-                operand(lhs),
-                if *days == 1 { "day" } else { "days" }
-            )
-        }
+        CondKind::Within {
+            lhs,
+            days,
+            direction,
+            ..
+        } => format!("{} {}", operand(lhs), direction.phrase(*days)),
     }
 }
 

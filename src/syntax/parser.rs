@@ -324,6 +324,18 @@ impl<'a> Builder<'a> {
             format!("expected {expected}, found {found_text}"),
         )
         .label(format!("expected {expected}"));
+        // `$10,000`: thousands separated as a CRM shows them.
+        if let Some(fixed) = comma_number(self.text, pos) {
+            return fixed.into_diagnostic(self.path);
+        }
+        // `field budget: currency`: a CRM's name for a type.
+        if let pest::error::ErrorVariant::ParsingError { positives, .. } = &err.variant {
+            if positives.contains(&Rule::field_type) || positives.contains(&Rule::scalar_type) {
+                if let Some(diag) = crm_type(diag.clone(), found, pos) {
+                    return diag;
+                }
+            }
+        }
         // A misspelt keyword at the start of a line is the commonest cause.
         let line_start = self.text[..pos].rfind('\n').map_or(0, |i| i + 1);
         let first_word: String = self.text[line_start..]
@@ -540,6 +552,14 @@ impl<'a> Builder<'a> {
     }
 
     fn block_error(&self, span: Span, what: &str) -> Diagnostic {
+        let text = &self.text[span.range()];
+        if let Some(fixed) = text
+            .char_indices()
+            .find_map(|(i, c)| (c == ',').then(|| comma_number(self.text, span.start as usize + i)))
+            .flatten()
+        {
+            return fixed.into_diagnostic(self.path);
+        }
         Diagnostic::new(
             Code::Syntax,
             self.path,
@@ -854,12 +874,28 @@ impl<'a> Builder<'a> {
                         }
                     }
                     Rule::within_test => {
-                        let days = test
-                            .into_inner()
-                            .find(|p| p.as_rule() == Rule::integer)
-                            .map(|p| p.as_str().parse().unwrap_or(u32::MAX))
-                            .unwrap_or(0);
-                        CondKind::Within { lhs, days }
+                        let test_span = span_of(&test);
+                        let mut days = 0;
+                        let mut direction = Direction::Either;
+                        for part in test.into_inner() {
+                            match part.as_rule() {
+                                Rule::integer => days = part.as_str().parse().unwrap_or(u32::MAX),
+                                Rule::within_dir => {
+                                    if part.into_inner().any(|p| p.as_rule() == Rule::within_next) {
+                                        direction = Direction::Next;
+                                    } else {
+                                        direction = Direction::Last;
+                                    }
+                                }
+                                _ => {}
+                            }
+                        }
+                        CondKind::Within {
+                            lhs,
+                            days,
+                            direction,
+                            test_span,
+                        }
                     }
                     other => unreachable!("unexpected test {other:?}"),
                 };
@@ -868,6 +904,137 @@ impl<'a> Builder<'a> {
             other => unreachable!("unexpected condition rule {other:?}"),
         }
     }
+}
+
+/// A number written with thousands separators, `$10,000` or `1,250.50`.
+struct CommaNumber {
+    span: Span,
+    written: String,
+}
+
+impl CommaNumber {
+    fn into_diagnostic(self, path: &Path) -> Diagnostic {
+        let fixed = self.written.replace(',', "_");
+        Diagnostic::new(
+            Code::Syntax,
+            path,
+            self.span,
+            format!(
+                "`{}` has commas, and a comma separates items: write `{fixed}`",
+                self.written
+            ),
+        )
+        .label(format!("write `{fixed}`"))
+        .help(format!(
+            "group the digits of a number with `_`, not `,` (as a CRM shows them): `{fixed}`"
+        ))
+        .fix(self.span, fixed)
+    }
+}
+
+/// The number around `pos` written with commas between groups of three
+/// digits (`$10,000`, `-1,250.5`): where a CRM's export or a spreadsheet
+/// puts them, and where the grammar sees a list separator.
+fn comma_number(text: &str, pos: usize) -> Option<CommaNumber> {
+    let line_start = text[..pos.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[pos.min(text.len())..]
+        .find('\n')
+        .map_or(text.len(), |i| pos + i);
+    let line = &text.as_bytes()[line_start..line_end];
+    let word_char = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut i = 0;
+    while i < line.len() {
+        let starts = (line[i] == b'$' || line[i].is_ascii_digit())
+            && (i == 0 || !(word_char(line[i - 1]) || line[i - 1] == b'$'));
+        if !starts {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut j = i + usize::from(line[i] == b'$');
+        let digits_from = j;
+        while j < line.len() && line[j].is_ascii_digit() {
+            j += 1;
+        }
+        let lead = j - digits_from;
+        let mut groups = 0;
+        if (1..=3).contains(&lead) {
+            while line.get(j) == Some(&b',')
+                && line
+                    .get(j + 1..j + 4)
+                    .is_some_and(|g| g.iter().all(u8::is_ascii_digit))
+                && !line.get(j + 4).is_some_and(|b| b.is_ascii_digit())
+            {
+                j += 4;
+                groups += 1;
+            }
+        }
+        if groups > 0 {
+            if line.get(j) == Some(&b'.') && line.get(j + 1).is_some_and(u8::is_ascii_digit) {
+                j += 1;
+                while j < line.len() && line[j].is_ascii_digit() {
+                    j += 1;
+                }
+            }
+            let end_ok = !line.get(j).is_some_and(|&b| word_char(b));
+            let (from, to) = (line_start + start, line_start + j);
+            if end_ok && (from..=to).contains(&pos) {
+                return Some(CommaNumber {
+                    span: Span::new(from, to),
+                    written: text[from..to].to_string(),
+                });
+            }
+        }
+        i = j.max(i + 1);
+    }
+    None
+}
+
+/// `field budget: currency`: the type a CRM would call it, with a fix.
+fn crm_type(diag: Diagnostic, found: &str, pos: usize) -> Option<Diagnostic> {
+    const TYPES: &[&str] = &[
+        "bool", "integer", "number", "money", "string", "date", "list",
+    ];
+    let word = found.to_lowercase();
+    let (ty, why) = match word.as_str() {
+        "currency" | "amount" | "price" | "dollars" => ("money", "amounts are `money`"),
+        "decimal" | "float" | "double" | "real" | "numeric" | "percent" | "percentage" => {
+            ("number", "numbers with decimals are `number`")
+        }
+        "int" | "long" | "bigint" | "smallint" | "whole" => {
+            ("integer", "whole numbers are `integer`")
+        }
+        "text" | "varchar" | "char" | "str" | "textarea" | "email" | "phone" | "url" => {
+            ("string", "text is `string`")
+        }
+        "boolean" | "checkbox" | "bit" | "yesno" => ("bool", "yes/no values are `bool`"),
+        "datetime" | "timestamp" | "time" => ("date", "a `date` reads the day of a date-time"),
+        "multipicklist" | "multiselect" | "array" | "tags" => (
+            "list",
+            "several values in one cell are a `list` (`separator \",\"` says what splits them)",
+        ),
+        "picklist" | "dropdown" | "select" | "choice" => {
+            let mut diag = diag.label("did you mean `enum { … }`?");
+            diag.message =
+                format!("`{found}` is not a type of Qualify: did you mean `enum {{ … }}`?");
+            return Some(diag.help(
+                "a picklist is an `enum` listing its values: \
+                     `enum { new, working, \"closed won\" }`",
+            ));
+        }
+        _ => {
+            let ty = did_you_mean(&word, TYPES.iter().copied()).filter(|t| *t != word)?;
+            let span = Span::new(pos, pos + found.len());
+            return Some(diag.help(format!("did you mean `{ty}`?")).fix(span, ty));
+        }
+    };
+    let span = Span::new(pos, pos + found.len());
+    let mut diag = diag
+        .label(format!("did you mean `{ty}`?"))
+        .help(format!("did you mean `{ty}`? {why}"))
+        .fix(span, ty);
+    diag.message = format!("`{found}` is not a type of Qualify: {why}");
+    Some(diag)
 }
 
 pub(crate) fn parse_number(text: &str) -> f64 {
@@ -996,6 +1163,14 @@ fn help_for(err: &pest::error::Error<Rule>) -> String {
         if positives.contains(&Rule::rbrace) || positives.contains(&Rule::rparen) {
             return "check that every opening bracket has its closing one".into();
         }
+        if [Rule::kw_the, Rule::kw_last, Rule::kw_next, Rule::kw_days]
+            .iter()
+            .any(|r| positives.contains(r))
+        {
+            return "a recency test reads `within the last 30 days` (on or before the evaluation \
+                    date) or `within the next 90 days` (on or after it)"
+                .into();
+        }
         if positives.contains(&Rule::scalar_type) {
             return "field types are bool, integer, number, money, string, date, list and enum { … }".into();
         }
@@ -1036,6 +1211,9 @@ fn describe(rule: Rule) -> &'static str {
         Rule::kw_least => "`least`",
         Rule::kw_most => "`most`",
         Rule::kw_days => "`days`",
+        Rule::kw_the | Rule::within_dir => "`the last`/`the next`",
+        Rule::kw_last | Rule::within_last => "`last`",
+        Rule::kw_next | Rule::within_next => "`next`",
         Rule::kw_when => "`when`",
         Rule::kw_per => "`per`",
         Rule::kw_with => "`with`",
@@ -1208,6 +1386,9 @@ pub fn lexemes(text: &str) -> Vec<(Span, Lexeme)> {
             | Rule::kw_ends
             | Rule::kw_with
             | Rule::kw_within
+            | Rule::kw_the
+            | Rule::kw_last
+            | Rule::kw_next
             | Rule::kw_days
             | Rule::kw_ignoring
             | Rule::kw_case

@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use qualify::check::policy::*;
-use qualify::syntax::{CmpOp, TextOp};
+use qualify::syntax::{CmpOp, Direction, TextOp};
 
 /// splitmix64: small, deterministic, good enough for test data.
 pub struct Rng(u64);
@@ -71,7 +71,9 @@ pub fn value_of(rng: &mut Rng, ty: &FieldType) -> Value {
             Value::Num(*rng.pick(&[-5.0, 0.0, 1.0, 2.5, 10.0, 50.0, 100.0, 500.0, 1e6]))
         }
         FieldType::String => Value::Str(rng.pick(WORDS).to_string()),
-        FieldType::Date => Value::Date(AS_OF + *rng.pick(&[-400, -31, -30, -1, 0, 1, 30, 90])),
+        FieldType::Date => {
+            Value::Date(AS_OF + *rng.pick(&[-400, -91, -90, -31, -30, -1, 0, 1, 30, 31, 90, 91]))
+        }
         FieldType::List => {
             let n = rng.below(3);
             Value::List((0..n).map(|_| rng.pick(TAGS).to_string()).collect())
@@ -153,6 +155,11 @@ impl Gen<'_> {
                     return ExprKind::Within {
                         field: f,
                         days: *self.rng.pick(&[0, 1, 30, 90]),
+                        direction: *self.rng.pick(&[
+                            Direction::Either,
+                            Direction::Last,
+                            Direction::Next,
+                        ]),
                     };
                 }
                 if self.rng.chance(25) {

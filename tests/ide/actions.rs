@@ -265,3 +265,65 @@ fn nothing_to_fix() {
         "#]],
     );
 }
+
+#[test]
+fn undirected_within_offers_both_directions() {
+    check(
+        r#"
+        field last activity: date optional
+        stages unqualified < MQL
+        otherwise unqualified
+        rule active: last activity within 3$00 days => MQL
+        "#,
+        expect![[r#"
+            ## Change to `within the last 30 days` (Q0204)
+            field last activity: date optional
+            stages unqualified < MQL
+            otherwise unqualified
+            rule active: last activity within the last 30 days => MQL
+            ## Change to `within the next 30 days` (Q0204)
+            field last activity: date optional
+            stages unqualified < MQL
+            otherwise unqualified
+            rule active: last activity within the next 30 days => MQL
+        "#]],
+    );
+}
+
+#[test]
+fn thousands_separators() {
+    check(
+        r#"
+        field budget: money optional
+        stages unqualified < SQL
+        otherwise unqualified
+        rule big: budget >= $10,0$000 => SQL
+        "#,
+        expect![[r#"
+            ## Change to `$10_000` (Q0001, preferred)
+            field budget: money optional
+            stages unqualified < SQL
+            otherwise unqualified
+            rule big: budget >= $10_000 => SQL
+        "#]],
+    );
+}
+
+#[test]
+fn crm_type_name() {
+    check(
+        r#"
+        field budget: curr$0ency optional
+        stages unqualified < SQL
+        otherwise unqualified
+        rule big: budget known => SQL
+        "#,
+        expect![[r#"
+            ## Change to `money` (Q0001, preferred)
+            field budget: money optional
+            stages unqualified < SQL
+            otherwise unqualified
+            rule big: budget known => SQL
+        "#]],
+    );
+}

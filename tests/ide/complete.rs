@@ -200,7 +200,8 @@ fn operators_after_a_date_field() {
         rule recent: last activity $0
         "#,
         expect![[r#"
-            operator  within N days ⇒ "within ${1:30} days" — at most N days before the evaluation date
+            operator  within the last N days ⇒ "within the last ${1:30} days" — on the evaluation date or at most N days before it
+            operator  within the next N days ⇒ "within the next ${1:90} days" — on the evaluation date or at most N days after it
             operator  >= ⇒ ">= "
             operator  > ⇒ "> "
             operator  <= ⇒ "<= "
@@ -540,6 +541,21 @@ fn enum_values_written_as_the_policy_writes_them() {
             field     industry — field: enum { saas, "real estate", other }
             keyword   not ⇒ "not "
             snippet   at least N of (…) ⇒ "at least ${1:2} of (${2:condition}, ${3:condition})" — true when N of the conditions are
+        "#]],
+    );
+}
+
+#[test]
+fn the_side_of_a_recency_test() {
+    check(
+        r#"
+        field last activity: date optional
+        stages unqualified < MQL
+        rule active: last activity within $0
+        "#,
+        expect![[r#"
+            keyword   the last N days ⇒ "the last ${1:30} days" — on the evaluation date or at most N days before it
+            keyword   the next N days ⇒ "the next ${1:90} days" — on the evaluation date or at most N days after it
         "#]],
     );
 }

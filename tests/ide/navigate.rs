@@ -553,7 +553,7 @@ fn references_from_a_test_lead() {
         field authority: bool default false
         stages unqualified < SQL
         otherwise unqualified
-        criterion bant: at least 2 of (budget known, authority, timeline within 90 days)
+        criterion bant: at least 2 of (budget known, authority, timeline within the next 90 days)
         score size {
           +1 per budget cap 100
         }

@@ -359,13 +359,15 @@ const repository = {
         },
       },
       {
-        // `within 30 days`
+        // `within the last 30 days`, `within the next 90 days`, `within 30 days`
         name: 'meta.duration.qualify',
-        match: `(${kw('within')})\\s+([0-9]+${END_OF_WORD})?\\s*(${kw('days|day')})?`,
+        match: `(${kw('within')})(?:\\s+(${kw('the')}))?(?:\\s+(${kw('last|next')}))?\\s+([0-9]+${END_OF_WORD})?\\s*(${kw('days|day')})?`,
         captures: {
           1: { name: 'keyword.operator.word.within.qualify' },
-          2: { name: 'constant.numeric.decimal.qualify' },
-          3: { name: 'keyword.other.unit.days.qualify' },
+          2: { name: 'keyword.operator.word.within.qualify' },
+          3: { name: 'keyword.operator.word.within.qualify' },
+          4: { name: 'constant.numeric.decimal.qualify' },
+          5: { name: 'keyword.other.unit.days.qualify' },
         },
       },
       { name: 'keyword.operator.logical.qualify', match: kw('and|or|not') },

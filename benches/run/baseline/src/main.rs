@@ -85,7 +85,9 @@ struct Outcome {
 }
 
 fn evaluate(l: &Lead, as_of: i32) -> Outcome {
-    let within = |d: Option<i32>, days: i32| d.is_some_and(|d| (d - as_of).abs() <= days);
+    // `within the last N days` and `within the next N days`, ends included.
+    let last = |d: Option<i32>, days: i32| d.is_some_and(|d| (as_of - days..=as_of).contains(&d));
+    let next = |d: Option<i32>, days: i32| d.is_some_and(|d| (as_of..=as_of + days).contains(&d));
 
     // criterion icp fit: company size known and industry known and company size
     //   between 50 and 5000 and industry in { saas, fintech, healthcare }
@@ -100,12 +102,12 @@ fn evaluate(l: &Lead, as_of: i32) -> Outcome {
         Some(Seniority::CLevel | Seniority::Vp | Seniority::Director)
     ) || l.authority;
     // criterion bant: at least 3 of (budget known, authority,
-    //   need in { urgent, planned }, timeline within 90 days)
+    //   need in { urgent, planned }, timeline within the next 90 days)
     let bant = [
         l.budget.is_some(),
         l.authority,
         matches!(l.need, Some(Need::Urgent | Need::Planned)),
-        within(l.timeline, 90),
+        next(l.timeline, 90),
     ]
     .iter()
     .filter(|&&b| b)
@@ -130,7 +132,7 @@ fn evaluate(l: &Lead, as_of: i32) -> Outcome {
         + per(3.0, l.pricing_page_visits as f64, 15.0)
         + per(0.5, l.email_opens as f64, 10.0)
         + when(l.careers_page_visited, -10.0)
-        + when(within(l.last_activity, 30), 10.0))
+        + when(last(l.last_activity, 30), 10.0))
     .min(100.0);
 
     // The ceiling first (it is below every stage a rule or `otherwise`
@@ -148,7 +150,7 @@ fn evaluate(l: &Lead, as_of: i32) -> Outcome {
         ("MQL", "engaged fit")
     } else if engagement >= 50.0 {
         ("MQL", "hot engagement")
-    } else if l.trial_days >= 14 && within(l.last_activity, 7) {
+    } else if l.trial_days >= 14 && last(l.last_activity, 7) {
         ("MQL", "active trial")
     } else if l.source == Some(Source::Referral) && fit >= 20.0 {
         ("MQL", "warm referral")
