@@ -1394,6 +1394,22 @@ pub(crate) fn md(text: &str) -> String {
     out
 }
 
+/// A path for the markdown summary line (not a table cell): a code span,
+/// readable as written, fenced with more backticks than the text holds in a
+/// row so that nothing in it can end the span; line breaks become spaces.
+pub(crate) fn md_code(text: &str) -> String {
+    let text: String = text
+        .chars()
+        .take(MD_CELL)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    // A space inside the fence keeps a leading or trailing backtick apart
+    // from it; markdown strips one space on each side.
+    format!("{fence} {text} {fence}")
+}
+
 /// What a moved lead is called: its line, and its key.
 fn lead_label(m: &Json, unit: &str) -> (String, String) {
     let line = format!("{unit} {}", get_u(m, "line"));
@@ -1699,9 +1715,9 @@ fn markdown(r: &Json, show: usize) -> String {
     let _ = writeln!(
         o,
         "{} → {} on {}: **{}** leads, **{} moved** ({} up, {} down), {} kept their stage under another rule, {} rejected.",
-        md(r["old"].as_str().unwrap_or("")),
-        md(r["new"].as_str().unwrap_or("")),
-        md(r["leads_file"].as_str().unwrap_or("")),
+        md_code(r["old"].as_str().unwrap_or("")),
+        md_code(r["new"].as_str().unwrap_or("")),
+        md_code(r["leads_file"].as_str().unwrap_or("")),
         thousands(get_u(r, "total")),
         thousands(get_u(r, "moved")),
         thousands(get_u(r, "up")),
@@ -1891,6 +1907,12 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn paths_are_code_spans_nothing_can_end() {
+        assert_eq!(md_code("a/b.qual"), "` a/b.qual `");
+        assert_eq!(md_code("x``y\nz"), "``` x``y z ```");
     }
 
     #[test]
