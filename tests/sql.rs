@@ -870,3 +870,56 @@ fn compile_command_writes_views_and_dbt_models() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(common::stderr(&bad).contains("for dbt, name a model"));
 }
+
+/// `run` and the SQL name the result columns alike when a kept or key
+/// column already has the name `stage`, a score's name or `rule`.
+#[test]
+fn clashing_result_columns_are_renamed_alike_in_run_and_sql() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy_path = dir.path().join("p.qual");
+    std::fs::write(
+        &policy_path,
+        "field id: string key from \"stage\"\nfield demo: bool from \"Demo\"\n\
+         score fit {\n  +10 when demo\n}\n\
+         stages cold < hot\notherwise cold\nrule asked: demo => hot\n",
+    )
+    .unwrap();
+    let leads = dir.path().join("l.csv");
+    std::fs::write(&leads, "stage,Demo,rule,fit,qualify_error\nL1,yes,r,f,x\n").unwrap();
+    let out = common::qualify(&[
+        "run",
+        policy_path.to_str().unwrap(),
+        leads.to_str().unwrap(),
+        "--keep-columns",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let header = common::stdout(&out).lines().next().unwrap().to_string();
+    assert_eq!(
+        header,
+        "stage,Demo,rule,fit,qualify_error,qualify_stage,qualify_fit,qualify_rule"
+    );
+    let policy = common::policy(policy_path.to_str().unwrap());
+    let columns = sql::result_columns(
+        &policy,
+        &Options {
+            dialect: Dialect::DuckDb,
+            source: Source::Table("leads".into()),
+            as_of: AsOf::Now,
+            keep: vec!["rule".into(), "fit".into(), "qualify_error".into()],
+            jinja: false,
+        },
+    );
+    assert_eq!(
+        columns,
+        [
+            "stage",
+            "rule",
+            "fit",
+            "qualify_error",
+            "qualify_stage",
+            "qualify_fit",
+            "qualify_rule",
+            "qualify_qualify_error"
+        ]
+    );
+}

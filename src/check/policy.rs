@@ -411,6 +411,31 @@ pub fn today() -> i32 {
     chrono::Local::now().date_naive().num_days_from_ce() - UNIX_EPOCH_FROM_CE
 }
 
+/// `name`, or `qualify_name` (`qualify_qualify_name`, …) if `taken` has it.
+pub fn unique_name(name: &str, taken: &[String]) -> String {
+    let mut name = name.to_string();
+    while taken.contains(&name) {
+        name = format!("qualify_{name}");
+    }
+    name
+}
+
+/// Names of the result columns: stage, each score, rule — each prefixed
+/// with `qualify_` (as often as needed) where an input column written
+/// before it, or an earlier result column, has that name. `run` (CSV and
+/// JSON Lines) and the SQL of every dialect name them alike.
+pub fn result_column_names(policy: &Policy, input_names: &[String]) -> Vec<String> {
+    let mut taken: Vec<String> = input_names.to_vec();
+    let mut names = vec!["stage".to_string()];
+    names.extend(policy.scores.iter().map(|s| s.name.clone()));
+    names.push("rule".to_string());
+    for name in &mut names {
+        *name = unique_name(name, &taken);
+        taken.push(name.clone());
+    }
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

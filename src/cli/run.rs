@@ -4,7 +4,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use super::load_policy;
-use crate::check::policy::{Policy, is_whole, today, write_number};
+use crate::check::policy::{
+    Policy, is_whole, result_column_names, today, unique_name, write_number,
+};
 use crate::compile::Program;
 use crate::eval::{Decision, Machine, Row};
 use crate::leads::{
@@ -102,7 +104,7 @@ struct Job<'a> {
     /// With `--keep-columns` and JSON input: the keys kept (the first
     /// record's, and the columns the policy reads).
     kept_keys: Vec<String>,
-    /// Names of the result columns (see `result_names`).
+    /// Names of the result columns (see `result_column_names`).
     result_names: Vec<String>,
     /// Rule names as they appear in results.
     rule_names: Vec<String>,
@@ -312,7 +314,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         Sink::File(OutputFile::create(&args.output)?)
     };
     let job = Job {
-        result_names: result_names(&policy, &input_names),
+        result_names: result_column_names(&policy, &input_names),
         input_names,
         kept_keys,
         rule_names: policy.rules.iter().map(|r| r.display_name()).collect(),
@@ -864,31 +866,6 @@ impl Job<'_> {
 /// `1 lead`, `2,000 leads`.
 fn plural(n: u64, what: &str) -> String {
     format!("{} {what}{}", thousands(n), if n == 1 { "" } else { "s" })
-}
-
-/// `name`, or `qualify_name` (`qualify_qualify_name`, …) if `taken` has it.
-fn unique_name(name: &str, taken: &[String]) -> String {
-    let mut name = name.to_string();
-    while taken.contains(&name) {
-        name = format!("qualify_{name}");
-    }
-    name
-}
-
-/// Names of the result columns: stage, each score, rule — each prefixed
-/// with `qualify_` (as often as needed) where an input column written
-/// before it, or an earlier result column, has that name. CSV and JSON
-/// Lines output use the same names.
-fn result_names(policy: &Policy, input_names: &[String]) -> Vec<String> {
-    let mut taken: Vec<String> = input_names.to_vec();
-    let mut names = vec!["stage".to_string()];
-    names.extend(policy.scores.iter().map(|s| s.name.clone()));
-    names.push("rule".to_string());
-    for name in &mut names {
-        *name = unique_name(name, &taken);
-        taken.push(name.clone());
-    }
-    names
 }
 
 /// One value as a CSV cell, quoted by the `csv` crate's rules.

@@ -108,16 +108,17 @@ impl std::fmt::Display for Unsupported {
 }
 
 /// Result columns in order: key columns and kept columns (by source column
-/// name), `stage`, one per score, `rule`, `qualify_error`.
+/// name), `stage`, one per score, `rule` (renamed as `run` renames them
+/// when a key or kept column has their name), `qualify_error`.
 pub fn result_columns(policy: &Policy, options: &Options) -> Vec<String> {
     let mut names: Vec<String> = key_fields(policy)
         .map(|f| policy.fields[f].column.clone())
         .collect();
     names.extend(options.keep.iter().cloned());
-    names.push("stage".into());
-    names.extend(policy.scores.iter().map(|s| s.name.clone()));
-    names.push("rule".into());
-    names.push(ERROR_COLUMN.into());
+    let results = result_column_names(policy, &names);
+    names.extend(results);
+    let error = unique_name(ERROR_COLUMN, &names);
+    names.push(error);
     names
 }
 
@@ -320,6 +321,14 @@ pub fn compile(policy: &Policy, options: &Options) -> Result<String, Unsupported
     }
 
     // 6. results.
+    let names = result_columns(policy, options);
+    let inputs = names.len() - policy.scores.len() - 3;
+    let (stage_name, score_names, rule_name, error_name) = (
+        &names[inputs],
+        &names[inputs + 1..inputs + 1 + policy.scores.len()],
+        &names[names.len() - 2],
+        &names[names.len() - 1],
+    );
     let mut cols = Vec::new();
     for f in key_fields(policy) {
         cols.push(format!("r{f} AS {}", d.ident(&policy.fields[f].column)));
@@ -355,16 +364,16 @@ pub fn compile(policy: &Policy, options: &Options) -> Result<String, Unsupported
     }
     stage.push_str(" END");
     rule.push_str(" END");
-    cols.push(format!("{stage} AS {}", d.ident("stage")));
-    for (s, score) in policy.scores.iter().enumerate() {
+    cols.push(format!("{stage} AS {}", d.ident(stage_name)));
+    for (s, name) in score_names.iter().enumerate() {
         cols.push(format!(
             "CASE WHEN {ERROR_COLUMN} IS NULL THEN CAST(s{s} AS {}) END AS {}",
             d.double_type(),
-            d.ident(&score.name)
+            d.ident(name)
         ));
     }
-    cols.push(format!("{rule} AS {}", d.ident("rule")));
-    cols.push(format!("{ERROR_COLUMN} AS {}", d.ident(ERROR_COLUMN)));
+    cols.push(format!("{rule} AS {}", d.ident(rule_name)));
+    cols.push(format!("{ERROR_COLUMN} AS {}", d.ident(error_name)));
     let _ = write!(
         sql,
         "SELECT\n  {}\nFROM qualify_decided",
