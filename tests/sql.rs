@@ -223,7 +223,12 @@ fn run_postgres(dir: &Path, cases: &[Case]) -> Option<Vec<Vec<Outcome>>> {
         return None;
     };
     let d = Dialect::Postgres;
-    let mut script = String::new();
+    // Tests run as parallel processes against one server: each gets a
+    // schema of its own, or one's `DROP TABLE leads` races another's.
+    let schema = format!("qualify_sql_{}", std::process::id());
+    let mut script = format!(
+        "DROP SCHEMA IF EXISTS {schema} CASCADE;\nCREATE SCHEMA {schema};\nSET search_path TO {schema};\n"
+    );
     for (i, case) in cases.iter().enumerate() {
         // `\copy … HEADER` skips the header by position, so an unnamed
         // column (x-education has one) only needs some name here.
@@ -245,6 +250,7 @@ fn run_postgres(dir: &Path, cases: &[Case]) -> Option<Vec<Vec<Outcome>>> {
             query(case, d)
         ));
     }
+    script.push_str(&format!("DROP SCHEMA {schema} CASCADE;\n"));
     let script_path = dir.join("pg.sql");
     std::fs::write(&script_path, script).unwrap();
     let out = Command::new("psql")
