@@ -167,6 +167,8 @@ pub(crate) struct Request<'a> {
     pub as_of: i32,
     pub on_error: &'a OnError,
     pub threads: Option<usize>,
+    /// What the command reports, for "no backtest is reported".
+    pub command: &'static str,
 }
 
 /// A computed backtest: the JSON report `qualify backtest` prints, and
@@ -300,6 +302,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         as_of: args.as_of.unwrap_or_else(today),
         on_error: &args.on_error,
         threads: args.threads,
+        command: "backtest",
     })?;
     let Some(computed) = computed else {
         return Ok(ExitCode::from(1));
@@ -548,12 +551,7 @@ pub(crate) fn compute(req: &Request) -> Result<Option<Computed>, String> {
     if let Some(e) = io_error {
         return Err(e);
     }
-    let what = if column.is_some() {
-        "backtest"
-    } else {
-        "report"
-    };
-    if !bad_rows.finish(what, None) {
+    if !bad_rows.finish(req.command, None) {
         return Ok(None);
     }
     if let Some(error) = array_error.and_then(|slot| {

@@ -121,7 +121,7 @@ impl BadRows {
         }
         if self.fail && self.count > 0 {
             eprintln!(
-                "error: {}: {} bad row(s); with `--on-error fail` no {what} is reported",
+                "error: {}: {} bad row(s); with `--on-error fail`, `qualify {what}` reports nothing",
                 self.input, self.count
             );
             if let Some(note) = note {

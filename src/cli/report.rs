@@ -80,6 +80,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         as_of,
         on_error: &args.on_error,
         threads: args.threads,
+        command: "report",
     })?
     else {
         return Ok(ExitCode::from(1));
